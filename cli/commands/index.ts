@@ -1,0 +1,7 @@
+import type { Command } from "commander";
+
+/** A CLI command: adds itself (name, options, action) to the program. */
+export type CommandModule = (program: Command) => void;
+
+/** Every command of `tracebox`; adding one is one file and one line here. */
+export const commands: CommandModule[] = [];

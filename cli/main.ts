@@ -1,0 +1,23 @@
+import { Command, CommanderError } from "commander";
+import { commands } from "./commands/index.ts";
+import { CliError } from "./errors.ts";
+
+/** Runs the `tracebox` CLI; resolves to the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command("tracebox")
+    .description("The flight recorder for every board: SMT line data, tied to serials.")
+    .exitOverride()
+    .showHelpAfterError();
+  for (const add of commands) add(program);
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    if (error instanceof CliError) {
+      process.stderr.write(`${error.message}\n`);
+      return error.exitCode;
+    }
+    throw error;
+  }
+}

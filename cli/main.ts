@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { ConfigError } from "../config/index.ts";
 import { commands } from "./commands/index.ts";
 import { CliError } from "./errors.ts";
 
@@ -14,6 +15,10 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
+    if (error instanceof ConfigError) {
+      process.stderr.write(`invalid configuration:\n${error.message}\n`);
+      return 2;
+    }
     if (error instanceof CliError) {
       process.stderr.write(`${error.message}\n`);
       return error.exitCode;

@@ -1,0 +1,14 @@
+export {
+  type Config,
+  ConfigError,
+  type ConfigProblem,
+  type Loaded,
+  type LoadOptions,
+  loadConfig,
+  mask,
+  type Source,
+} from "./load.ts";
+export { createLogger } from "./logger.ts";
+export { OPTIONS, type OptionName, type OptionSpec } from "./options.ts";
+export { referenceMarkdown } from "./reference.ts";
+export type { LogLevel } from "./types.ts";

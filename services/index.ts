@@ -1,0 +1,13 @@
+export { ensureBinaries, findBinary, INFLUXD, installCommand, MOSQUITTO } from "./binaries.ts";
+export { DEFAULT_LOCAL_SERVICES, type LocalServicesOptions } from "./configs.ts";
+export {
+  isLoopbackUrl,
+  localServicesFrom,
+  type ServiceName,
+  type ServiceStatus,
+  ServicesError,
+  servicesDown,
+  servicesStatus,
+  servicesUp,
+} from "./local.ts";
+export { freePort, portOpen } from "./process.ts";

@@ -1,0 +1,1 @@
+export { type TestServices, testServices, uniqueDatabase } from "./services.ts";

@@ -1,2 +1,2 @@
 export { CliError } from "./errors.ts";
-export { main } from "./main.ts";
+export { buildProgram, main } from "./main.ts";

@@ -3,13 +3,19 @@ import { ConfigError } from "../config/index.ts";
 import { commands } from "./commands/index.ts";
 import { CliError } from "./errors.ts";
 
-/** Runs the `tracebox` CLI; resolves to the process exit code. */
-export async function main(argv: string[]): Promise<number> {
+/** The `tracebox` program with every registered command. */
+export function buildProgram(): Command {
   const program = new Command("tracebox")
     .description("The flight recorder for every board: SMT line data, tied to serials.")
     .exitOverride()
     .showHelpAfterError();
   for (const add of commands) add(program);
+  return program;
+}
+
+/** Runs the `tracebox` CLI; resolves to the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;

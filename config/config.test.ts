@@ -193,3 +193,10 @@ describe("configuration reference", () => {
     );
   });
 });
+
+describe("tracebox.example.yaml", () => {
+  it("is a valid configuration", () => {
+    const file = new URL("../tracebox.example.yaml", import.meta.url).pathname;
+    expect(() => loadConfig({ env: { TRACEBOX_CONFIG: file } })).not.toThrow();
+  });
+});

@@ -1,5 +1,6 @@
 export { ensureBinaries, findBinary, INFLUXD, installCommand, MOSQUITTO } from "./binaries.ts";
 export { DEFAULT_LOCAL_SERVICES, type LocalServicesOptions } from "./configs.ts";
+export { brokerHealth, databaseHealth, type Health } from "./health.ts";
 export {
   isLoopbackUrl,
   localServicesFrom,

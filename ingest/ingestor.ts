@@ -1,0 +1,192 @@
+import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import type { Logger } from "pino";
+import { type Config, createLogger } from "../config/index.ts";
+import { createInfluxClient, type InfluxClient } from "../influx/index.ts";
+import { BrokerConnection, DEFAULT_BROKER_OPTIONS } from "./broker.ts";
+import { createDecoder, type Decoded } from "./contract/index.ts";
+import { DeadLetterFile } from "./dead-letter.ts";
+import { startStatusServer } from "./http.ts";
+import { IngestMetrics } from "./metrics.ts";
+import { Pipeline } from "./pipeline.ts";
+import { Spool } from "./spool.ts";
+
+/** A running ingestor: MQTT in, InfluxDB out, metrics on HTTP. */
+export interface Ingestor {
+  metrics: IngestMetrics;
+  influx: InfluxClient;
+  /** Base URL of `/metrics` and `/healthz`. */
+  statusUrl: string;
+  /** Graceful stop: takes no new messages, commits and acknowledges what it holds, disconnects. */
+  stop(): Promise<void>;
+}
+
+export interface IngestorHooks {
+  /** Sees each accepted message as it arrives (alerts); must not block. */
+  observe?(decoded: Decoded, receivedAt: number): void;
+  log?: Logger;
+}
+
+/** Only one ingestor may use a data dir: its spool would otherwise be replayed twice. */
+function lockDataDir(dir: string): () => void {
+  const path = join(dir, "ingest.lock");
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, "wx");
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return () => rmSync(path, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const pid = Number(readFileSync(path, "utf8").trim());
+      let alive = false;
+      try {
+        process.kill(pid, 0);
+        alive = pid !== process.pid;
+      } catch {
+        alive = false;
+      }
+      if (alive)
+        throw new Error(
+          `another ingestor (pid ${pid}) uses ${dir}; give each ingestor its own TRACEBOX_DATA_DIR`,
+        );
+      rmSync(path, { force: true });
+    }
+  }
+  throw new Error(`cannot lock ${path}`);
+}
+
+export function subscriptionFilter(config: Pick<Config, "topicPrefix" | "ingestGroup">): string {
+  const filter = `${config.topicPrefix}/#`;
+  return config.ingestGroup ? `$share/${config.ingestGroup}/${filter}` : filter;
+}
+
+export async function startIngestor(config: Config, hooks: IngestorHooks = {}): Promise<Ingestor> {
+  const log = hooks.log ?? createLogger("ingest", config.logLevel);
+  const dataDir = resolve(config.dataDir);
+  await mkdir(dataDir, { recursive: true });
+  const unlock = lockDataDir(dataDir);
+
+  const influx = createInfluxClient({
+    url: config.influxUrl,
+    database: config.influxDb,
+    retentionPolicy: config.influxRetentionPolicy,
+    retention: config.influxRetention,
+    username: config.influxUsername,
+    password: config.influxPassword,
+    token: config.influxToken,
+    org: config.influxOrg,
+    bucket: config.influxBucket,
+  });
+  try {
+    await influx.ensureDatabase();
+  } catch (error) {
+    // Not fatal: points are spooled until InfluxDB answers, and the database is created then.
+    log.warn(
+      { message: (error as Error).message },
+      "InfluxDB not ready at start; spooling until it is",
+    );
+  }
+
+  const metrics = new IngestMetrics();
+  const spool = await Spool.open(join(dataDir, "spool"), config.spoolMaxBytes);
+  const deadLetter = new DeadLetterFile(join(dataDir, "dead-letter"));
+  const decode = createDecoder({
+    prefix: config.topicPrefix,
+    maxPayloadBytes: config.maxPayloadBytes,
+    maxPastMs: config.maxPastMs,
+    maxFutureMs: config.maxFutureMs,
+  });
+
+  let broker: BrokerConnection | undefined;
+  const pipeline = new Pipeline(
+    {
+      batchSize: config.batchSize,
+      batchMaxAgeMs: config.batchMaxAgeMs,
+      batchMessages: Math.max(1, Math.floor(config.receiveMaximum / 2)),
+    },
+    {
+      decode,
+      influx,
+      spool,
+      deadLetter,
+      metrics,
+      release: (tokens) => broker?.release(tokens),
+      observe: hooks.observe,
+      log,
+    },
+  );
+
+  broker = new BrokerConnection(
+    {
+      ...DEFAULT_BROKER_OPTIONS,
+      url: config.mqttUrl,
+      clientId: config.mqttClientId,
+      username: config.mqttUsername,
+      password: config.mqttPassword,
+      ca: config.mqttCa,
+      cert: config.mqttCert,
+      key: config.mqttKey,
+      filter: subscriptionFilter(config),
+      receiveMaximum: config.receiveMaximum,
+    },
+    (message) => pipeline.accept(message),
+    {
+      connected: (reconnect) => {
+        metrics.connected.set(1);
+        if (reconnect) metrics.reconnects.inc();
+        log.info(
+          { url: config.mqttUrl, filter: subscriptionFilter(config), reconnect },
+          "connected to broker",
+        );
+      },
+      disconnected: () => {
+        metrics.connected.set(0);
+      },
+      error: (error) => log.warn({ message: error.message }, "broker error"),
+    },
+  );
+
+  const status = await startStatusServer({
+    host: config.httpHost,
+    port: config.httpPort,
+    registry: metrics.registry,
+    health: () => ({
+      healthy: broker?.isConnected ?? false,
+      detail: {
+        broker: broker?.isConnected ? "connected" : "disconnected",
+        spoolBytes: spool.bytes,
+        spoolBatches: spool.batches,
+      },
+    }),
+  });
+
+  try {
+    await broker.start();
+  } catch (error) {
+    await status.close();
+    unlock();
+    throw error;
+  }
+
+  let stopped: Promise<void> | undefined;
+  return {
+    metrics,
+    influx,
+    statusUrl: status.url,
+    stop() {
+      stopped ??= (async () => {
+        broker?.stopTaking();
+        await pipeline.flush();
+        await pipeline.stopReplay();
+        await broker?.close();
+        await deadLetter.close();
+        await status.close();
+        unlock();
+        log.info({ spoolBatches: spool.batches }, "ingestor stopped");
+      })();
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,288 @@
+import type { Logger } from "pino";
+import { type InfluxClient, InfluxError, writeIsolating, writeWithRetry } from "../influx/index.ts";
+import type { AckToken, ReceivedMessage } from "./broker.ts";
+import type { Decoded, Rejection } from "./contract/index.ts";
+import type { DeadLetter, DeadLetterFile } from "./dead-letter.ts";
+import type { IngestMetrics } from "./metrics.ts";
+import type { Spool } from "./spool.ts";
+
+/** Batching settings; one TSDoc line per field. */
+export interface PipelineOptions {
+  /** Points per InfluxDB write, at most; default 5000. */
+  batchSize: number;
+  /** Longest a message waits for its batch while the writer is idle, ms; default 100. */
+  batchMaxAgeMs: number;
+  /** Messages per batch at most: the broker's in-flight window, halved so one batch fills while another commits. */
+  batchMessages: number;
+}
+
+export interface PipelineParts {
+  decode(topic: string, payload: Uint8Array): Decoded | Rejection;
+  influx: InfluxClient;
+  spool: Spool;
+  deadLetter: DeadLetterFile;
+  metrics: IngestMetrics;
+  /** Sends the PUBACKs, in order. */
+  release(tokens: readonly AckToken[]): void;
+  /** Sees every accepted message as it arrives (alerts, visits); must not block. */
+  observe?(decoded: Decoded, receivedAt: number): void;
+  log: Logger;
+}
+
+interface Batch {
+  lines: string[];
+  /** The topic of each line, to name it if InfluxDB rejects that point. */
+  lineTopics: string[];
+  letters: DeadLetter[];
+  tokens: AckToken[];
+  written: number;
+  rejected: number;
+  firstAt: number;
+}
+
+function emptyBatch(): Batch {
+  return {
+    lines: [],
+    lineTopics: [],
+    letters: [],
+    tokens: [],
+    written: 0,
+    rejected: 0,
+    firstAt: 0,
+  };
+}
+
+/**
+ * Decode → batch → durable (InfluxDB 2xx, or the fsynced spool) → acknowledge, as a group commit:
+ * one batch commits while the next fills, and a batch is released to the broker only when all of
+ * its messages are durable (points stored or spooled, rejections in the dead-letter file).
+ */
+export class Pipeline {
+  private pending = emptyBatch();
+  private committing: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private replaying: Promise<void> | undefined;
+  private readonly replayAbort = new AbortController();
+  private stopping = false;
+
+  constructor(
+    private readonly options: PipelineOptions,
+    private readonly parts: PipelineParts,
+  ) {
+    parts.metrics.spoolBytes.set(parts.spool.bytes);
+    parts.metrics.spoolBatches.set(parts.spool.batches);
+    if (!parts.spool.isEmpty()) this.startReplay();
+  }
+
+  accept(message: ReceivedMessage): void {
+    const { parts } = this;
+    if (message.dup) parts.metrics.redelivered.inc();
+    const batch = this.pending;
+    if (batch.tokens.length === 0) batch.firstAt = performance.now();
+    const decoded = parts.decode(message.topic, message.payload);
+    if (decoded.ok) {
+      for (const point of decoded.points) {
+        batch.lines.push(point.line);
+        batch.lineTopics.push(message.topic);
+      }
+      batch.written += 1;
+      parts.observe?.(decoded, message.receivedAt);
+    } else {
+      batch.letters.push({
+        receivedAt: message.receivedAt,
+        topic: message.topic,
+        reason: decoded.reason,
+        detail: decoded.detail,
+        payload: message.payload,
+      });
+      parts.metrics.rejected.inc({ reason: decoded.reason });
+      batch.rejected += 1;
+    }
+    batch.tokens.push(message.ack);
+    parts.metrics.inFlight.inc();
+    this.schedule();
+  }
+
+  private isFull(batch: Batch): boolean {
+    return (
+      batch.lines.length >= this.options.batchSize ||
+      batch.tokens.length >= this.options.batchMessages
+    );
+  }
+
+  private schedule(): void {
+    if (this.committing || this.pending.tokens.length === 0) return;
+    const age = performance.now() - this.pending.firstAt;
+    if (this.stopping || this.isFull(this.pending) || age >= this.options.batchMaxAgeMs) {
+      this.commitNext();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.schedule();
+      }, this.options.batchMaxAgeMs - age);
+    }
+  }
+
+  private commitNext(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const batch = this.pending;
+    this.pending = emptyBatch();
+    this.committing = this.commit(batch)
+      .catch((error: unknown) => {
+        // Not acknowledged: the broker redelivers these messages after a reconnect or restart.
+        this.parts.log.error(
+          { err: error },
+          "batch could not be made durable; its messages stay unacknowledged",
+        );
+      })
+      .finally(() => {
+        this.committing = undefined;
+        this.schedule();
+      });
+  }
+
+  private async commit(batch: Batch): Promise<void> {
+    const { parts } = this;
+    if (batch.lines.length > 0) await this.storePoints(batch);
+    await parts.deadLetter.write(batch.letters);
+    parts.release(batch.tokens);
+    parts.metrics.inFlight.dec(batch.tokens.length);
+    parts.metrics.messages.inc({ outcome: "written" }, batch.written);
+    parts.metrics.messages.inc({ outcome: "rejected" }, batch.rejected);
+    parts.metrics.batchPoints.observe(batch.lines.length);
+  }
+
+  private async storePoints(batch: Batch): Promise<void> {
+    const { parts } = this;
+    if (parts.spool.isEmpty()) {
+      const end = parts.metrics.writeSeconds.startTimer();
+      try {
+        await parts.influx.write(batch.lines);
+        end();
+        parts.metrics.pointsWritten.inc(batch.lines.length);
+        return;
+      } catch (error) {
+        const reason = error instanceof InfluxError ? error.reason : "network";
+        parts.metrics.writeErrors.inc({ reason });
+        if (error instanceof InfluxError && !error.canRetry()) {
+          if (error.reason === "not_found") {
+            await parts.influx.ensureDatabase();
+            return this.storePoints(batch);
+          }
+          if (error.reason === "bad_request" || error.reason === "too_large") {
+            await this.isolate(batch.lines, batch.lineTopics, batch.letters);
+            return;
+          }
+        }
+        parts.log.warn(
+          { reason, message: (error as Error).message },
+          "InfluxDB write failed; spooling to disk",
+        );
+      }
+    }
+    await this.spoolLines(batch.lines);
+  }
+
+  /** Splits a batch InfluxDB refused to find the bad points; they go to the dead-letter. */
+  private async isolate(lines: string[], topics: string[], letters: DeadLetter[]): Promise<void> {
+    const { parts } = this;
+    const result = await writeIsolating(parts.influx, lines);
+    parts.metrics.pointsWritten.inc(result.written);
+    const topicOf = new Map(lines.map((line, i) => [line, topics[i] ?? ""]));
+    for (const bad of result.rejected) {
+      letters.push({
+        receivedAt: Date.now(),
+        topic: topicOf.get(bad.line) ?? "",
+        reason: "influx_rejected",
+        detail: bad.error,
+        payload: bad.line,
+      });
+      parts.metrics.rejected.inc({ reason: "influx_rejected" });
+    }
+  }
+
+  private async spoolLines(lines: string[]): Promise<void> {
+    const { parts } = this;
+    const bytes = lines.reduce((n, l) => n + l.length + 1, 0);
+    // Full spool: wait without acknowledging, so the broker holds the rest (backpressure).
+    while (!parts.spool.fits(bytes)) await parts.spool.waitForSpace();
+    await parts.spool.append(lines);
+    parts.metrics.pointsSpooled.inc(lines.length);
+    parts.metrics.spoolBytes.set(parts.spool.bytes);
+    parts.metrics.spoolBatches.set(parts.spool.batches);
+    this.startReplay();
+  }
+
+  private startReplay(): void {
+    if (this.replaying) return;
+    this.replaying = this.replay()
+      .catch((error: unknown) => {
+        if (!this.replayAbort.signal.aborted)
+          this.parts.log.error({ err: error }, "spool replay stopped");
+      })
+      .finally(() => {
+        this.replaying = undefined;
+        if (!this.parts.spool.isEmpty() && !this.replayAbort.signal.aborted)
+          setTimeout(() => this.startReplay(), 1000);
+      });
+  }
+
+  /** Drains the spool in order once InfluxDB answers again, retrying with backoff and jitter. */
+  private async replay(): Promise<void> {
+    const { parts } = this;
+    const signal = this.replayAbort.signal;
+    for (
+      let entry = await parts.spool.oldest();
+      entry && !signal.aborted;
+      entry = await parts.spool.oldest()
+    ) {
+      try {
+        await writeWithRetry(parts.influx, entry.lines, { maxDelayMs: 5000 }, signal);
+        parts.metrics.pointsWritten.inc(entry.lines.length);
+      } catch (error) {
+        if (signal.aborted) return;
+        if (error instanceof InfluxError && error.reason === "not_found") {
+          await parts.influx.ensureDatabase();
+          continue;
+        }
+        if (!(error instanceof InfluxError) || error.canRetry()) throw error;
+        const letters: DeadLetter[] = [];
+        await this.isolate(
+          entry.lines,
+          entry.lines.map(() => "(spool)"),
+          letters,
+        );
+        await parts.deadLetter.write(letters);
+      }
+      await parts.spool.remove(entry.seq);
+      parts.metrics.spoolBytes.set(parts.spool.bytes);
+      parts.metrics.spoolBatches.set(parts.spool.batches);
+      parts.log.info(
+        { seq: entry.seq, points: entry.lines.length, left: parts.spool.batches },
+        "spooled batch replayed",
+      );
+    }
+  }
+
+  /** Commits everything received so far; resolves when it is durable and acknowledged. */
+  async flush(): Promise<void> {
+    this.stopping = true;
+    while (this.committing || this.pending.tokens.length > 0) {
+      this.schedule();
+      await this.committing;
+    }
+  }
+
+  /** Replay stops at its next step; what is left stays in the spool for the next start. */
+  async stopReplay(): Promise<void> {
+    this.replayAbort.abort();
+    await this.replaying;
+  }
+
+  get spoolEmpty(): boolean {
+    return this.parts.spool.isEmpty();
+  }
+}

@@ -1,0 +1,109 @@
+import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { writeDurably } from "./durable-file.ts";
+
+/** One spooled batch: line protocol, in the order it was received. */
+export interface SpoolEntry {
+  seq: number;
+  lines: string[];
+  bytes: number;
+}
+
+const NAME = /^(\d{16})\.lp$/;
+
+/**
+ * The on-disk spool for batches InfluxDB could not take. One file per batch, written to a temp name,
+ * fdatasynced and renamed, so a batch is either wholly in the spool or not at all (a crash mid-write
+ * leaves a `.tmp` that is removed at start: its messages were never acknowledged, so the broker
+ * redelivers them). Batches replay in sequence order.
+ */
+export class Spool {
+  private seqs: number[] = [];
+  private sizes = new Map<number, number>();
+  private total = 0;
+  private nextSeq = 1;
+  private waiters: (() => void)[] = [];
+
+  private constructor(
+    readonly dir: string,
+    readonly maxBytes: number,
+  ) {}
+
+  static async open(dir: string, maxBytes: number): Promise<Spool> {
+    await mkdir(dir, { recursive: true });
+    const spool = new Spool(dir, maxBytes);
+    for (const name of await readdir(dir)) {
+      if (name.endsWith(".tmp")) {
+        await rm(join(dir, name), { force: true });
+        continue;
+      }
+      const match = NAME.exec(name);
+      if (!match) continue;
+      const seq = Number(match[1]);
+      const { size } = await stat(join(dir, name));
+      spool.seqs.push(seq);
+      spool.sizes.set(seq, size);
+      spool.total += size;
+    }
+    spool.seqs.sort((a, b) => a - b);
+    spool.nextSeq = (spool.seqs.at(-1) ?? 0) + 1;
+    return spool;
+  }
+
+  get bytes(): number {
+    return this.total;
+  }
+
+  get batches(): number {
+    return this.seqs.length;
+  }
+
+  isEmpty(): boolean {
+    return this.seqs.length === 0;
+  }
+
+  /** Whether `bytes` more fit under the bound. An empty spool always takes one batch. */
+  fits(bytes: number): boolean {
+    return this.seqs.length === 0 || this.total + bytes <= this.maxBytes;
+  }
+
+  /** Resolves when space may have been freed (a batch was removed). */
+  waitForSpace(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private path(seq: number): string {
+    return join(this.dir, `${String(seq).padStart(16, "0")}.lp`);
+  }
+
+  /** Durable when it resolves. */
+  async append(lines: readonly string[]): Promise<number> {
+    const seq = this.nextSeq++;
+    const text = `${lines.join("\n")}\n`;
+    const size = Buffer.byteLength(text);
+    await writeDurably(this.path(seq), text);
+    this.seqs.push(seq);
+    this.sizes.set(seq, size);
+    this.total += size;
+    return seq;
+  }
+
+  /** The oldest batch, or undefined when empty. */
+  async oldest(): Promise<SpoolEntry | undefined> {
+    const seq = this.seqs[0];
+    if (seq === undefined) return undefined;
+    const text = await readFile(this.path(seq), "utf8");
+    const lines = text.split("\n").filter((l) => l.length > 0);
+    return { seq, lines, bytes: this.sizes.get(seq) ?? 0 };
+  }
+
+  async remove(seq: number): Promise<void> {
+    await rm(this.path(seq), { force: true });
+    this.seqs = this.seqs.filter((s) => s !== seq);
+    this.total -= this.sizes.get(seq) ?? 0;
+    this.sizes.delete(seq);
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+}

@@ -189,8 +189,8 @@ const DETECTORS: Readonly<Record<RuleName, Detector>> = {
  *   a tie ends the trend); the 6th, 7th, … are flagged.
  * - `nelson4`: 14 points in a row alternating up and down (13 steps, each reversing the one
  *   before; a tie ends it); the 14th, 15th, … are flagged.
- * - `nelson7`: 15 points in a row within 1σ of the centre (strictly inside, either side); the
- *   15th, 16th, … are flagged.
+ * - `nelson7`: 15 points in a row within 1σ of the centre, either side (not beyond ±1σ, so a point
+ *   exactly on centre ± 1σ counts as within); the 15th, 16th, … are flagged.
  * - `nelson8`: 8 points in a row none within 1σ (each strictly beyond ±1σ) with both sides
  *   represented, as in Nelson (1984); the 8th point of every such window is flagged.
  */

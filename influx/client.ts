@@ -1,0 +1,310 @@
+import { errorFromFailure, errorFromResponse, InfluxError } from "./errors.ts";
+import {
+  answerError,
+  encodeParams,
+  type QueryParam,
+  type QueryResult,
+  quoteIdent,
+  type RawAnswer,
+  type Series,
+  toQueryResult,
+  toSeries,
+} from "./influxql.ts";
+import { type InfluxOptions, type ResolvedInfluxOptions, resolveInfluxOptions } from "./options.ts";
+import { V2Writer } from "./v2-writer.ts";
+
+/** How a query's answer is shaped. */
+export interface QueryOptions {
+  /** Time column as epoch milliseconds ("ms") or RFC 3339 strings ("rfc3339"); default "ms". */
+  epoch?: "ms" | "rfc3339";
+  /** Database to query; default the client's `database`. */
+  database?: string;
+  /** Retention policy that unqualified measurements are read from; default the client's `retentionPolicy`, else the database's default. */
+  retentionPolicy?: string;
+}
+
+/** Options of a chunked query. */
+export interface ChunkedQueryOptions extends QueryOptions {
+  /** Rows per chunk the server sends; default 10000. */
+  chunkSize?: number;
+}
+
+/** One chunk of a chunked answer: some series (or part of one) of one statement. */
+export interface QueryChunk {
+  /** Index of the statement (0 for a single-statement query). */
+  statementId: number;
+  series: Series[];
+  /** true when the next chunk continues this statement (InfluxDB's `partial`). */
+  partial: boolean;
+}
+
+export interface InfluxClient {
+  /** One POST of line-protocol lines (already serialized, ms precision). Resolves on 2xx, rejects with InfluxError. */
+  write(lines: readonly string[]): Promise<void>;
+  /** InfluxQL with bound parameters ($name, sent as the `params` form field as InfluxDB 1.x supports). Returns the series. */
+  query(
+    influxql: string,
+    params?: Record<string, QueryParam>,
+    opts?: QueryOptions,
+  ): Promise<QueryResult>;
+  /** A query answered in chunks (`chunked=true`), read as they arrive: for results too large to hold at once. */
+  queryChunks(
+    influxql: string,
+    params?: Record<string, QueryParam>,
+    opts?: ChunkedQueryOptions,
+  ): AsyncIterable<QueryChunk>;
+  /** CREATE DATABASE (and the retention policy named in the options, as default policy) if missing; idempotent. */
+  ensureDatabase(): Promise<void>;
+  /** true when /ping answers 204 */
+  ping(): Promise<boolean>;
+  /** The options, with defaults applied and secrets (password, token) removed. */
+  readonly options: Readonly<InfluxOptions>;
+}
+
+export const DEFAULT_CHUNK_SIZE = 10_000;
+
+/** v1 by default; v2 writes when org+bucket */
+export function createInfluxClient(options: InfluxOptions): InfluxClient {
+  return new HttpInfluxClient(resolveInfluxOptions(options));
+}
+
+// Node's fetch (undici) keeps connections alive in its global pool, so per-batch writes reuse
+// one socket instead of paying a TCP handshake each.
+class HttpInfluxClient implements InfluxClient {
+  readonly options: Readonly<InfluxOptions>;
+  readonly #resolved: ResolvedInfluxOptions;
+  readonly #v2: V2Writer | undefined;
+
+  constructor(resolved: ResolvedInfluxOptions) {
+    this.#resolved = resolved;
+    this.options = resolved.public;
+    this.#v2 = resolved.v2
+      ? new V2Writer({
+          url: resolved.baseUrl,
+          token: resolved.token,
+          ...resolved.v2,
+          timeoutMs: resolved.timeoutMs,
+        })
+      : undefined;
+  }
+
+  async write(lines: readonly string[]): Promise<void> {
+    if (this.#v2) return this.#v2.write(lines);
+    if (lines.length === 0) return;
+    const search = new URLSearchParams({ db: this.options.database, precision: "ms" });
+    if (this.options.retentionPolicy) search.set("rp", this.options.retentionPolicy);
+    const operation = `write to "${this.options.database}"`;
+    await this.#request(operation, `/write?${search}`, {
+      method: "POST",
+      headers: { "content-type": "text/plain; charset=utf-8" },
+      body: lines.join("\n"),
+    });
+  }
+
+  async query(
+    influxql: string,
+    params?: Record<string, QueryParam>,
+    opts: QueryOptions = {},
+  ): Promise<QueryResult> {
+    const operation = "query";
+    const body = await this.#request(operation, "/query", {
+      method: "POST",
+      body: this.#queryForm(influxql, params, opts),
+    });
+    const answer = parseAnswer(body, operation);
+    const error = answerError(answer, operation);
+    if (error) throw error;
+    return toQueryResult(answer);
+  }
+
+  async *queryChunks(
+    influxql: string,
+    params?: Record<string, QueryParam>,
+    opts: ChunkedQueryOptions = {},
+  ): AsyncGenerator<QueryChunk> {
+    const operation = "chunked query";
+    const form = this.#queryForm(influxql, params, opts);
+    form.set("chunked", "true");
+    form.set("chunk_size", String(opts.chunkSize ?? DEFAULT_CHUNK_SIZE));
+    // A long answer may take longer than timeoutMs in all: the timeout bounds each wait for data.
+    const controller = new AbortController();
+    const timeoutMs = this.#resolved.timeoutMs;
+    let timer = setTimeout(() => controller.abort(timeoutError()), timeoutMs);
+    const rearm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => controller.abort(timeoutError()), timeoutMs);
+    };
+    try {
+      let response: Response;
+      try {
+        response = await fetch(`${this.#resolved.baseUrl}/query`, {
+          method: "POST",
+          headers: this.#headers(),
+          body: form,
+          signal: controller.signal,
+        });
+      } catch (error) {
+        throw errorFromFailure(operation, error, timeoutMs);
+      }
+      if (!response.ok) {
+        const text = await response.text().catch(() => "");
+        throw queryStatusError(
+          errorFromResponse(operation, response.status, text, response.headers),
+        );
+      }
+      if (!response.body) return;
+      const decoder = new TextDecoder();
+      let buffered = "";
+      try {
+        for await (const bytes of response.body) {
+          rearm();
+          buffered += decoder.decode(bytes, { stream: true });
+          let newline = buffered.indexOf("\n");
+          while (newline >= 0) {
+            const line = buffered.slice(0, newline).trim();
+            buffered = buffered.slice(newline + 1);
+            if (line) yield* chunksOf(parseAnswer(line, operation), operation);
+            newline = buffered.indexOf("\n");
+          }
+        }
+      } catch (error) {
+        throw errorFromFailure(operation, error, timeoutMs);
+      }
+      const rest = (buffered + decoder.decode()).trim();
+      if (rest) yield* chunksOf(parseAnswer(rest, operation), operation);
+    } finally {
+      clearTimeout(timer);
+      // Stops the transfer when the caller leaves the loop early.
+      controller.abort();
+    }
+  }
+
+  async ensureDatabase(): Promise<void> {
+    if (this.#resolved.v2) return this.#ensureBucket(this.#resolved.v2);
+    const db = quoteIdent(this.options.database);
+    await this.query(`CREATE DATABASE ${db}`);
+    const policy = this.options.retentionPolicy;
+    if (!policy) return;
+    const shown = await this.query(`SHOW RETENTION POLICIES ON ${db}`);
+    const existing = shown.series
+      .flatMap((s) => s.values.map((v) => Object.fromEntries(s.columns.map((c, i) => [c, v[i]]))))
+      .find((p) => p.name === policy);
+    if (!existing) {
+      await this.query(
+        `CREATE RETENTION POLICY ${quoteIdent(policy)} ON ${db} DURATION ${this.#resolved.retention} REPLICATION 1 DEFAULT`,
+      );
+    } else if (existing.default !== true) {
+      // The duration of an existing policy is left alone: shortening it would delete data.
+      await this.query(`ALTER RETENTION POLICY ${quoteIdent(policy)} ON ${db} DEFAULT`);
+    }
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      const response = await fetch(`${this.#resolved.baseUrl}/ping`, {
+        headers: this.#headers(),
+        signal: AbortSignal.timeout(this.#resolved.timeoutMs),
+      });
+      await response.arrayBuffer();
+      return response.status === 204;
+    } catch {
+      return false;
+    }
+  }
+
+  // Buckets are provisioned on the server (a write token cannot create them): check it is there.
+  async #ensureBucket(v2: { org: string; bucket: string }): Promise<void> {
+    const operation = `bucket lookup "${v2.bucket}"`;
+    const search = new URLSearchParams({ org: v2.org, name: v2.bucket });
+    const body = await this.#request(operation, `/api/v2/buckets?${search}`, { method: "GET" });
+    let buckets: unknown;
+    try {
+      buckets = (JSON.parse(body) as { buckets?: unknown }).buckets;
+    } catch {
+      buckets = undefined;
+    }
+    if (!Array.isArray(buckets) || buckets.length === 0) {
+      throw new InfluxError(
+        "not_found",
+        `InfluxDB bucket "${v2.bucket}" not found in org "${v2.org}": create it on the server`,
+      );
+    }
+  }
+
+  #queryForm(
+    influxql: string,
+    params: Record<string, QueryParam> | undefined,
+    opts: QueryOptions,
+  ): URLSearchParams {
+    // POST with a form body: works for reads and DDL alike, and keeps the query out of URLs.
+    const form = new URLSearchParams({ q: influxql, db: opts.database ?? this.options.database });
+    if ((opts.epoch ?? "ms") === "ms") form.set("epoch", "ms");
+    const rp = opts.retentionPolicy ?? this.options.retentionPolicy;
+    if (rp) form.set("rp", rp);
+    if (params && Object.keys(params).length > 0) form.set("params", encodeParams(params));
+    return form;
+  }
+
+  #headers(extra: Record<string, string> = {}): Record<string, string> {
+    const authorization = this.#resolved.authorization;
+    return authorization ? { ...extra, authorization } : extra;
+  }
+
+  /** The response body of a 2xx answer; any other answer or failure as an InfluxError. */
+  async #request(operation: string, path: string, init: RequestInit): Promise<string> {
+    const timeoutMs = this.#resolved.timeoutMs;
+    try {
+      const response = await fetch(`${this.#resolved.baseUrl}${path}`, {
+        ...init,
+        headers: this.#headers(init.headers as Record<string, string> | undefined),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      // Read every body, even an empty one, so that the connection goes back to the pool.
+      const text = await response.text();
+      if (!response.ok) {
+        const error = errorFromResponse(operation, response.status, text, response.headers);
+        throw path === "/query" ? queryStatusError(error) : error;
+      }
+      return text;
+    } catch (error) {
+      throw errorFromFailure(operation, error, timeoutMs);
+    }
+  }
+}
+
+function timeoutError(): DOMException {
+  return new DOMException("The operation timed out", "TimeoutError");
+}
+
+/** /query answers a query it cannot parse (or a missing parameter) with a 400: a query error. */
+function queryStatusError(error: InfluxError): InfluxError {
+  if (error.reason !== "bad_request") return error;
+  return new InfluxError("query", error.message, {
+    ...(error.status === undefined ? {} : { status: error.status }),
+    ...(error.serverMessage === undefined ? {} : { serverMessage: error.serverMessage }),
+  });
+}
+
+function parseAnswer(body: string, operation: string): RawAnswer {
+  try {
+    return JSON.parse(body) as RawAnswer;
+  } catch (error) {
+    throw new InfluxError(
+      "server",
+      `InfluxDB ${operation} answered with something that is not JSON: ${body.slice(0, 200)}`,
+      { cause: error },
+    );
+  }
+}
+
+function* chunksOf(answer: RawAnswer, operation: string): Generator<QueryChunk> {
+  const error = answerError(answer, operation);
+  if (error) throw error;
+  for (const statement of answer.results ?? []) {
+    yield {
+      statementId: statement.statement_id ?? 0,
+      series: (statement.series ?? []).map(toSeries),
+      partial: statement.partial === true,
+    };
+  }
+}

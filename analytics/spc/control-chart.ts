@@ -5,13 +5,11 @@ import { type LimitsOptions, resolveLimitsOptions } from "./options.ts";
 import { DEFAULT_RULE_OPTIONS, RULE_SETS, type RuleOptions } from "./rules.ts";
 import type {
   ChartType,
-  ControlChart,
   ControlLimits,
   CusumChart,
   EwmaChart,
   PhasedSubgroups,
   ShewhartChart,
-  ShewhartChartType,
   Subgroup,
 } from "./types.ts";
 
@@ -26,16 +24,24 @@ function definitionOf(chart: unknown): ChartDefinition {
   return definition;
 }
 
+/** The chart `evaluate` returns for limits of chart type C. */
+export type ChartOf<C extends ChartType> = C extends "ewma"
+  ? EwmaChart
+  : C extends "cusum"
+    ? CusumChart
+    : ShewhartChart;
+
 /**
  * Phase I: control limits from baseline subgroups, frozen. Throws SpcError (reason code) when the
  * data cannot support the chart: too few subgroups, wrong subgroup kind, sizes, non-finite values.
  */
-export function computeLimits(
-  chart: ChartType,
+export function computeLimits<C extends ChartType>(
+  chart: C,
   phase1: readonly Subgroup[],
   options: Partial<LimitsOptions> = {},
-): ControlLimits {
-  return definitionOf(chart).computeLimits(phase1, resolveLimitsOptions(options));
+): ControlLimits & { readonly chart: C } {
+  const limits = definitionOf(chart).computeLimits(phase1, resolveLimitsOptions(options));
+  return limits as ControlLimits & { readonly chart: C };
 }
 
 /**
@@ -43,33 +49,14 @@ export function computeLimits(
  * run rules, EWMA and CUSUM run over phase I and phase II as one sequence (as qcc does with
  * `newdata`), and the moving range of the first phase-II value needs the last phase-I value.
  * Without them, the sequence starts afresh at the first phase-II subgroup. Indices in the result
- * are 1-based positions in phase I + phase II.
+ * are 1-based positions in phase I + phase II. Rule options apply to Shewhart charts; EWMA and
+ * CUSUM signal only beyond their own limits.
  */
-export function evaluate(
-  limits: ControlLimits & { chart: ShewhartChartType },
-  subgroups: PhasedSubgroups,
-  options?: Partial<RuleOptions>,
-): ShewhartChart;
-export function evaluate(
-  limits: ControlLimits & { chart: "ewma" },
-  subgroups: PhasedSubgroups,
-  options?: Partial<RuleOptions>,
-): EwmaChart;
-export function evaluate(
-  limits: ControlLimits & { chart: "cusum" },
-  subgroups: PhasedSubgroups,
-  options?: Partial<RuleOptions>,
-): CusumChart;
-export function evaluate(
-  limits: ControlLimits,
-  subgroups: PhasedSubgroups,
-  options?: Partial<RuleOptions>,
-): ControlChart;
-export function evaluate(
-  limits: ControlLimits,
+export function evaluate<C extends ChartType>(
+  limits: ControlLimits & { readonly chart: C },
   subgroups: PhasedSubgroups,
   options: Partial<RuleOptions> = {},
-): ControlChart {
+): ChartOf<C> {
   if (limits.version !== 1) {
     throw new SpcError(
       "wrong-chart",
@@ -88,5 +75,6 @@ export function evaluate(
   }
   const phase1 = subgroups.phase1 ?? [];
   const sequence = [...phase1, ...(subgroups.phase2 ?? [])];
-  return definitionOf(limits.chart).evaluate(limits, sequence, phase1.length, resolved);
+  const chart = definitionOf(limits.chart).evaluate(limits, sequence, phase1.length, resolved);
+  return chart as ChartOf<C>;
 }

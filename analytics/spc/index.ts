@@ -12,7 +12,7 @@ export {
 export type { ChartDefinition } from "./chart.ts";
 export { CHART_TYPES, CHARTS } from "./charts.ts";
 export { c4, D2_MAX_SIZE, D3_MAX_SIZE, d2, d3 } from "./constants.ts";
-export { computeLimits, evaluate } from "./control-chart.ts";
+export { type ChartOf, computeLimits, evaluate } from "./control-chart.ts";
 export { parseAttributesCsv, parseVariablesCsv } from "./csv.ts";
 export { SpcError, type SpcErrorReason } from "./errors.ts";
 export { DEFAULT_LIMITS_OPTIONS, type LimitsOptions } from "./options.ts";

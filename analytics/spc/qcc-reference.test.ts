@@ -321,7 +321,6 @@ describe("EWMA reproduces qcc 2.7", () => {
     const limits = computeLimits("ewma", phase1, { lambda: ref.lambda, nsigmas: ref.nsigmas });
     const chart = evaluate(limits, { phase1, phase2 });
     expect(chart.chart).toBe("ewma");
-    if (chart.chart !== "ewma") return;
     expectNumber(limits.center, ref.center);
     expectNumber(limits.sigma, ref.std_dev);
     expect(chart.points.filter((p) => p.phase === 2)).toHaveLength(ref.n_points_phase2);
@@ -384,7 +383,6 @@ describe("CUSUM reproduces qcc 2.7", () => {
     });
     const chart = evaluate(limits, { phase1, phase2 });
     expect(chart.chart).toBe("cusum");
-    if (chart.chart !== "cusum") return;
     expectNumber(limits.center, ref.center);
     expectNumber(limits.sigma, ref.std_dev);
     expect(limits.lcl).toBe(ref.LDB);

@@ -124,6 +124,14 @@ describe("write (v1)", () => {
     ]);
   });
 
+  it("keeps the connection alive between writes", async () => {
+    const s = await serve((_, res) => answerJson(res, 204));
+    const client = createInfluxClient({ url: s.url, database: "d" });
+    for (let i = 0; i < 10; i++) await client.write([`m v=${i} ${i}`]);
+    // undici may alternate between two pooled sockets, but never opens one per request.
+    expect(new Set(s.requests.map((r) => r.remotePort)).size).toBeLessThanOrEqual(2);
+  });
+
   it("omits rp when no retention policy is set, and sends nothing for no lines", async () => {
     const s = await serve((_, res) => answerJson(res, 204));
     const client = createInfluxClient({ url: s.url, database: "d" });

@@ -6,6 +6,7 @@ import {
   type QueryResult,
   quoteIdent,
   type RawAnswer,
+  rows,
   type Series,
   toQueryResult,
   toSeries,
@@ -61,7 +62,10 @@ export interface InfluxClient {
   readonly options: Readonly<InfluxOptions>;
 }
 
-export const DEFAULT_CHUNK_SIZE = 10_000;
+export const DEFAULT_QUERY_OPTIONS = {
+  epoch: "ms",
+  chunkSize: 10_000,
+} as const satisfies Omit<ChunkedQueryOptions, "database" | "retentionPolicy">;
 
 /** v1 by default; v2 writes when org+bucket */
 export function createInfluxClient(options: InfluxOptions): InfluxClient {
@@ -69,7 +73,7 @@ export function createInfluxClient(options: InfluxOptions): InfluxClient {
 }
 
 // Node's fetch (undici) keeps connections alive in its global pool, so per-batch writes reuse
-// one socket instead of paying a TCP handshake each.
+// pooled sockets instead of paying a TCP handshake each.
 class HttpInfluxClient implements InfluxClient {
   readonly options: Readonly<InfluxOptions>;
   readonly #resolved: ResolvedInfluxOptions;
@@ -125,7 +129,7 @@ class HttpInfluxClient implements InfluxClient {
     const operation = "chunked query";
     const form = this.#queryForm(influxql, params, opts);
     form.set("chunked", "true");
-    form.set("chunk_size", String(opts.chunkSize ?? DEFAULT_CHUNK_SIZE));
+    form.set("chunk_size", String(opts.chunkSize ?? DEFAULT_QUERY_OPTIONS.chunkSize));
     // A long answer may take longer than timeoutMs in all: the timeout bounds each wait for data.
     const controller = new AbortController();
     const timeoutMs = this.#resolved.timeoutMs;
@@ -186,9 +190,7 @@ class HttpInfluxClient implements InfluxClient {
     const policy = this.options.retentionPolicy;
     if (!policy) return;
     const shown = await this.query(`SHOW RETENTION POLICIES ON ${db}`);
-    const existing = shown.series
-      .flatMap((s) => s.values.map((v) => Object.fromEntries(s.columns.map((c, i) => [c, v[i]]))))
-      .find((p) => p.name === policy);
+    const existing = rows(shown).find((p) => p.name === policy);
     if (!existing) {
       await this.query(
         `CREATE RETENTION POLICY ${quoteIdent(policy)} ON ${db} DURATION ${this.#resolved.retention} REPLICATION 1 DEFAULT`,
@@ -238,7 +240,7 @@ class HttpInfluxClient implements InfluxClient {
   ): URLSearchParams {
     // POST with a form body: works for reads and DDL alike, and keeps the query out of URLs.
     const form = new URLSearchParams({ q: influxql, db: opts.database ?? this.options.database });
-    if ((opts.epoch ?? "ms") === "ms") form.set("epoch", "ms");
+    if ((opts.epoch ?? DEFAULT_QUERY_OPTIONS.epoch) === "ms") form.set("epoch", "ms");
     const rp = opts.retentionPolicy ?? this.options.retentionPolicy;
     if (rp) form.set("rp", rp);
     if (params && Object.keys(params).length > 0) form.set("params", encodeParams(params));

@@ -1,7 +1,7 @@
 export {
   type ChunkedQueryOptions,
   createInfluxClient,
-  DEFAULT_CHUNK_SIZE,
+  DEFAULT_QUERY_OPTIONS,
   type InfluxClient,
   type QueryChunk,
   type QueryOptions,

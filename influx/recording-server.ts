@@ -8,6 +8,8 @@ export interface RecordedRequest {
   /** Path and query string, parsed against the server's URL. */
   url: URL;
   headers: IncomingHttpHeaders;
+  /** The client's port: the same port for two requests means one kept-alive connection. */
+  remotePort: number | undefined;
   /** The body as text, gunzipped when it came with `content-encoding: gzip`. */
   body: string;
 }
@@ -34,6 +36,7 @@ export async function recordingServer(
         method: req.method ?? "",
         url: new URL(req.url ?? "/", "http://127.0.0.1"),
         headers: req.headers,
+        remotePort: req.socket.remotePort,
         body: (req.headers["content-encoding"] === "gzip"
           ? gunzipSync(Buffer.concat(chunks))
           : Buffer.concat(chunks)

@@ -178,7 +178,7 @@ describe("writeWithRetry on the system clock", () => {
 
   it("sleeps on timers and wakes up for an abort during the wait", async () => {
     vi.useFakeTimers();
-    const writer = scriptedWriter([network(), network(), network()]);
+    const writer = scriptedWriter(Array.from({ length: 1000 }, network));
     const controller = new AbortController();
     const done = writeWithRetry(
       writer,

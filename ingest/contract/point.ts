@@ -50,7 +50,8 @@ export class PointBuilder {
   float(key: string, value: number | undefined): this {
     if (value !== undefined) {
       this.#point.floatField(key, value);
-      this.#fields[key] = value;
+      // The line says 0 for -0; the structured point says the same.
+      this.#fields[key] = value === 0 ? 0 : value;
     }
     return this;
   }

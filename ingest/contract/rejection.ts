@@ -28,8 +28,16 @@ export interface Rejection {
   detail: string;
 }
 
+// Details go to logs and the dead-letter file: no raw control characters from the payload
+// (JSON.parse messages and property names quote it).
+const CONTROL = /[\p{Cc}\u2028\u2029]/gu;
+
+function escapeControl(char: string): string {
+  return `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`;
+}
+
 export function reject(reason: RejectReason, detail: string): Rejection {
-  return { ok: false, reason, detail };
+  return { ok: false, reason, detail: detail.replace(CONTROL, escapeControl) };
 }
 
 export function isRejection(value: unknown): value is Rejection {

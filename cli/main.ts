@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { AlertsConfigError } from "../alerts/index.ts";
 import { ConfigError } from "../config/index.ts";
 import { commands } from "./commands/index.ts";
 import { CliError } from "./errors.ts";
@@ -21,7 +22,7 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof AlertsConfigError) {
       process.stderr.write(`invalid configuration:\n${error.message}\n`);
       return 2;
     }

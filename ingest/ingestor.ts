@@ -2,6 +2,7 @@ import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Logger } from "pino";
+import { type AlertService, startAlerts } from "../alerts/index.ts";
 import { type Config, createLogger } from "../config/index.ts";
 import { createInfluxClient, type InfluxClient } from "../influx/index.ts";
 import { BrokerConnection, DEFAULT_BROKER_OPTIONS } from "./broker.ts";
@@ -18,6 +19,8 @@ export interface Ingestor {
   influx: InfluxClient;
   /** Base URL of `/metrics` and `/healthz`. */
   statusUrl: string;
+  /** Live spec-limit alerts and the visits they use; SPC alerts go through its sinks too. */
+  alerts: AlertService;
   /** Graceful stop: takes no new messages, commits and acknowledges what it holds, disconnects. */
   stop(): Promise<void>;
 }
@@ -90,6 +93,21 @@ export async function startIngestor(config: Config, hooks: IngestorHooks = {}): 
   }
 
   const metrics = new IngestMetrics();
+  const alerts = await startAlerts({
+    section: config.sections.alerts,
+    mqtt: {
+      url: config.mqttUrl,
+      clientId: `${config.mqttClientId}-alerts`,
+      username: config.mqttUsername,
+      password: config.mqttPassword,
+      ca: config.mqttCa,
+      cert: config.mqttCert,
+      key: config.mqttKey,
+    },
+    influx,
+    registry: metrics.registry,
+    log: log.child({ part: "alerts" }),
+  });
   const spool = await Spool.open(join(dataDir, "spool"), config.spoolMaxBytes);
   const deadLetter = new DeadLetterFile(join(dataDir, "dead-letter"));
   const decode = createDecoder({
@@ -113,7 +131,10 @@ export async function startIngestor(config: Config, hooks: IngestorHooks = {}): 
       deadLetter,
       metrics,
       release: (tokens) => broker?.release(tokens),
-      observe: hooks.observe,
+      observe: (decoded, receivedAt) => {
+        for (const point of decoded.points) alerts.monitor.observe(point);
+        hooks.observe?.(decoded, receivedAt);
+      },
       log,
     },
   );
@@ -166,6 +187,7 @@ export async function startIngestor(config: Config, hooks: IngestorHooks = {}): 
     await broker.start();
   } catch (error) {
     await status.close();
+    await alerts.stop();
     unlock();
     throw error;
   }
@@ -174,6 +196,7 @@ export async function startIngestor(config: Config, hooks: IngestorHooks = {}): 
   return {
     metrics,
     influx,
+    alerts,
     statusUrl: status.url,
     stop() {
       stopped ??= (async () => {
@@ -181,6 +204,7 @@ export async function startIngestor(config: Config, hooks: IngestorHooks = {}): 
         await pipeline.flush();
         await pipeline.stopReplay();
         await broker?.close();
+        await alerts.stop();
         await deadLetter.close();
         await status.close();
         unlock();

@@ -47,7 +47,7 @@ function setup(rule: Record<string, unknown>) {
 describe("SpecMonitor", () => {
   it("raises once when a reading leaves the window and clears once when it returns", () => {
     const { sink, reading } = setup({ characteristic: "reflow.o2_ppm", high: 1000 });
-    [900, 1200, 1300, 1250, 950, 940].forEach((v, i) => reading("reflow", "o2_ppm", v, 1000 + i));
+    for (const [i, v] of [900, 1200, 1300, 1250, 950, 940].entries()) reading("reflow", "o2_ppm", v, 1000 + i);
     expect(sink.alerts.map((a) => [a.state, a.value, a.limit, a.ts])).toEqual([
       ["raised", 1200, 1000, 1001],
       ["cleared", 950, 1000, 1004],
@@ -96,7 +96,7 @@ describe("SpecMonitor", () => {
       hysteresis: 0.2,
     });
     const noisy = [5.6, 5.45, 5.52, 5.48, 5.55, 5.49, 5.6, 5.65, 5.69, 5.71, 5.8];
-    noisy.forEach((v, i) => reading("nitrogen", "pressure_bar", v, i * 100));
+    for (const [i, v] of noisy.entries()) reading("nitrogen", "pressure_bar", v, i * 100);
     expect(sink.alerts.map((a) => [a.state, a.value, a.limit])).toEqual([
       ["raised", 5.45, 5.5],
       ["cleared", 5.71, 5.5],

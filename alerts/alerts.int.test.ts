@@ -190,13 +190,19 @@ describe("live alerts in tracebox ingest", () => {
       JSON.stringify({ ts: t, values: { humidity_rh: 75 } }),
       { qos: 1 },
     );
-    const raisedCount = async () =>
+    const raisedCount = async (running: Ingestor) =>
       Number(
         /state="raised"} (\d+)/.exec(
-          await ingestor!.metrics.registry.getSingleMetricAsString("tracebox_alerts_total"),
+          await running.metrics.registry.getSingleMetricAsString("tracebox_alerts_total"),
         )?.[1] ?? 0,
       );
-    expect(await eventually(raisedCount, (n) => n === 1)).toBe(1);
+    const first = ingestor;
+    expect(
+      await eventually(
+        () => raisedCount(first),
+        (n) => n === 1,
+      ),
+    ).toBe(1);
     await ingestor.stop();
 
     ingestor = await startIngestor(config);
@@ -232,7 +238,7 @@ describe("live alerts in tracebox ingest", () => {
     );
     expect(retained?.state).toBe("cleared");
     expect(retained?.active).toEqual([]);
-    expect(await raisedCount()).toBe(0);
+    expect(await raisedCount(ingestor)).toBe(0);
     expect(
       await ingestor.metrics.registry.getSingleMetricAsString("tracebox_alerts_total"),
     ).toContain('state="cleared"} 1');

@@ -47,7 +47,8 @@ function setup(rule: Record<string, unknown>) {
 describe("SpecMonitor", () => {
   it("raises once when a reading leaves the window and clears once when it returns", () => {
     const { sink, reading } = setup({ characteristic: "reflow.o2_ppm", high: 1000 });
-    for (const [i, v] of [900, 1200, 1300, 1250, 950, 940].entries()) reading("reflow", "o2_ppm", v, 1000 + i);
+    for (const [i, v] of [900, 1200, 1300, 1250, 950, 940].entries())
+      reading("reflow", "o2_ppm", v, 1000 + i);
     expect(sink.alerts.map((a) => [a.state, a.value, a.limit, a.ts])).toEqual([
       ["raised", 1200, 1000, 1001],
       ["cleared", 950, 1000, 1004],

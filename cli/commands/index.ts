@@ -3,9 +3,16 @@ import { configCommand } from "./config.ts";
 import { demoCommand } from "./demo.ts";
 import { ingestCommand } from "./ingest.ts";
 import { servicesCommand } from "./services.ts";
+import { spcCommand } from "./spc.ts";
 
 /** A CLI command: adds itself (name, options, action) to the program. */
 export type CommandModule = (program: Command) => void;
 
 /** Every command of `tracebox`; adding one is one file and one line here. */
-export const commands: CommandModule[] = [configCommand, demoCommand, ingestCommand, servicesCommand];
+export const commands: CommandModule[] = [
+  configCommand,
+  demoCommand,
+  ingestCommand,
+  servicesCommand,
+  spcCommand,
+];

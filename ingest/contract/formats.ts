@@ -9,7 +9,8 @@ import { FormatRegistry } from "@sinclair/typebox";
  * Never inside a tag value: controls (tab, CR, LF, NUL, C1), invisible format characters
  * (zero-width, bidi overrides, BOM), lone surrogates, private use, line/paragraph separators,
  * spaces other than U+0020, the replacement character, and backslash (line protocol's escape
- * character: a literal one before a space, comma or `=` changes how InfluxDB splits the line).
+ * character: at the end of a tag value it swallows the separator and InfluxDB refuses the whole
+ * write, and parsers differ on what it means before an escaped character).
  */
 const TAG_FORBIDDEN =
   "\\p{Cc}\\p{Cf}\\p{Cs}\\p{Co}\\p{Zl}\\p{Zp}\\u00A0\\u1680\\u2000-\\u200A\\u202F\\u205F\\u3000\\uFFFD\\\\";

@@ -3,7 +3,10 @@ import { isRejection, quote, type Rejection, reject } from "../rejection.ts";
 import { PackPayload } from "../schemas.ts";
 import { defineChannel } from "./codec.ts";
 
-/** InfluxDB 1.x refuses string field values over 64 KiB; the lists are stored as one JSON text each. */
+/**
+ * The lists are stored as one JSON text each, and InfluxDB documents 64 KB as the length limit
+ * of a string field (1.6 stores more, newer engines need not): longer lists are refused.
+ */
 export const MAX_STRING_FIELD_BYTES = 65_535;
 
 function firstDuplicate(list: readonly string[], path: string): Rejection | undefined {

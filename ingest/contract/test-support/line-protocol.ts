@@ -1,7 +1,7 @@
-// A reader of one line of InfluxDB line protocol, for tests: it follows the InfluxDB 1.x parser
-// (models/points.go) closely enough to show how the server would split and unescape a line,
-// including its quirks: a backslash in a key or tag value escapes whatever follows it, and only
-// `\,` `\=` `\ ` are unescaped there; in string fields only `\"` and `\\` are.
+// A reader of one line of InfluxDB line protocol, for tests: it splits and unescapes a line the
+// way the InfluxDB 1.x parser (models/points.go) does: in keys and tag values a backslash shields
+// the next character and only `\,` `\=` `\ ` are unescaped; in string fields only `\"` and
+// `\\` are. It is strict: anything it cannot read exactly is an error.
 
 export interface ParsedLine {
   measurement: string;

@@ -1,0 +1,110 @@
+import { pino } from "pino";
+import { Registry } from "prom-client";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { type Job, type JobRun, Scheduler } from "./index.ts";
+
+const log = pino({ level: "silent" });
+
+describe("Scheduler", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    vi.setSystemTime(new Date("2026-11-27T10:00:00.500Z"));
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("never overlaps a job with itself, and a failing job does not stop the others", async () => {
+    const recorded: JobRun[] = [];
+    let slowStarted = 0;
+    const slow: Job = {
+      name: "slow",
+      schedule: "* * * * * *",
+      run: async () => {
+        slowStarted += 1;
+        await new Promise((resolve) => setTimeout(resolve, 2500));
+        return { rowsIn: 10, rowsOut: 1 };
+      },
+    };
+    let failures = 0;
+    const failing: Job = {
+      name: "failing",
+      schedule: "* * * * * *",
+      run: async () => {
+        failures += 1;
+        throw new Error("database is gone");
+      },
+    };
+    const registry = new Registry();
+    const scheduler = new Scheduler({
+      jobs: [slow, failing],
+      context: {},
+      registry,
+      log,
+      record: async (r) => void recorded.push(r),
+    });
+    scheduler.start();
+    await vi.advanceTimersByTimeAsync(6000);
+    await scheduler.stop();
+
+    // Ticks at 1..6 s: "slow" runs at 1 s (until 3.5 s) and 4 s (until 6.5 s); the ticks in between are skipped.
+    expect(slowStarted).toBe(2);
+    expect(failures).toBe(6);
+    const byStatus = (job: string, status: string) =>
+      recorded.filter((r) => r.job === job && r.status === status).length;
+    expect(byStatus("slow", "ok")).toBe(2);
+    // A skipped tick is not a run: counted in the metrics, not recorded.
+    expect(byStatus("slow", "skipped-overlap")).toBe(0);
+    expect(byStatus("failing", "failed")).toBe(6);
+    expect(recorded.find((r) => r.status === "failed")?.error).toBe("database is gone");
+    const metrics = await registry.getSingleMetricAsString("tracebox_job_runs_total");
+    expect(metrics).toContain('tracebox_job_runs_total{job="slow",status="ok"} 2');
+    expect(metrics).toContain('tracebox_job_runs_total{job="failing",status="failed"} 6');
+    expect(metrics).toContain('tracebox_job_runs_total{job="slow",status="skipped-overlap"} 4');
+  });
+
+  it("stop() lets the running job finish", async () => {
+    let finished = false;
+    const job: Job = {
+      name: "long",
+      schedule: "* * * * * *",
+      run: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+        finished = true;
+        return { rowsIn: 0, rowsOut: 0 };
+      },
+    };
+    const scheduler = new Scheduler({ jobs: [job], context: {}, registry: new Registry(), log });
+    scheduler.start();
+    await vi.advanceTimersByTimeAsync(1000);
+    const stopped = scheduler.stop();
+    await vi.advanceTimersByTimeAsync(3000);
+    await stopped;
+    expect(finished).toBe(true);
+  });
+
+  it("runNow runs one job and reports its failure", async () => {
+    const job: Job = {
+      name: "once",
+      schedule: "0 0 * * * *",
+      run: async () => Promise.reject(new Error("nope")),
+    };
+    const scheduler = new Scheduler({ jobs: [job], context: {}, registry: new Registry(), log });
+    expect((await scheduler.runNow("once")).status).toBe("failed");
+    await expect(scheduler.runNow("nothing")).rejects.toThrow(/no job named nothing; jobs: once/);
+  });
+
+  it("rejects an invalid schedule, naming the job", () => {
+    expect(
+      () =>
+        new Scheduler({
+          jobs: [
+            { name: "bad", schedule: "every minute", run: async () => ({ rowsIn: 0, rowsOut: 0 }) },
+          ],
+          context: {},
+          registry: new Registry(),
+          log,
+        }),
+    ).toThrow(/job bad: schedule "every minute" is not a valid cron expression/);
+  });
+});

@@ -1,0 +1,26 @@
+import type { Logger } from "pino";
+
+/** What one run did: rows read and rows written. */
+export interface JobResult {
+  rowsIn: number;
+  rowsOut: number;
+}
+
+/** A scheduled job: a name, a cron schedule (seconds allowed) and a run. */
+export interface Job<Context = unknown> {
+  name: string;
+  /** node-cron expression; six fields means the first one is seconds. */
+  schedule: string;
+  run(ctx: Context & { log: Logger; signal: AbortSignal }): Promise<JobResult>;
+}
+
+/** One run as recorded in the warehouse `job_run` table and in the metrics. */
+export interface JobRun {
+  job: string;
+  startedAt: number;
+  endedAt: number;
+  rowsIn: number;
+  rowsOut: number;
+  status: "ok" | "failed" | "skipped-overlap";
+  error?: string;
+}

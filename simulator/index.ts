@@ -5,6 +5,13 @@
 export { OVEN, OVEN_TRANSIT_MS } from "./conditions.ts";
 export { boardSerial, hasValidCheck, mod1271Check } from "./identifiers.ts";
 export { NOMINAL_TAKT_MS, STATIONS, type StationName } from "./line.ts";
+export { ndjsonLine, writeNdjson } from "./ndjson.ts";
+export {
+  measureScenario,
+  type Observation,
+  observe,
+  type RateComparison,
+} from "./observe.ts";
 export {
   checkSimulatorOptions,
   DEFAULT_SIMULATOR_OPTIONS,
@@ -14,6 +21,18 @@ export {
   type SimulatorOptions,
 } from "./options.ts";
 export { COMPONENTS, PAD_GROUPS, PARTS, PRODUCT } from "./product.ts";
+export {
+  connectPublisher,
+  DEFAULT_PUBLISH_OPTIONS,
+  type MqttPublisher,
+  type PublishClient,
+  PublishError,
+  type PublishErrorReason,
+  type PublishOptions,
+  type PublishSummary,
+  publishMessages,
+  redactUrl,
+} from "./publish.ts";
 export { FCT_LIMITS, padVolumesByRef, SPI_LIMITS } from "./quality.ts";
 export {
   LIQUIDUS_C,

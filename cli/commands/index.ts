@@ -3,6 +3,7 @@ import { configCommand } from "./config.ts";
 import { demoCommand } from "./demo.ts";
 import { ingestCommand } from "./ingest.ts";
 import { servicesCommand } from "./services.ts";
+import { simulateCommand } from "./simulate.ts";
 import { spcCommand } from "./spc.ts";
 
 /** A CLI command: adds itself (name, options, action) to the program. */
@@ -14,5 +15,6 @@ export const commands: CommandModule[] = [
   demoCommand,
   ingestCommand,
   servicesCommand,
+  simulateCommand,
   spcCommand,
 ];

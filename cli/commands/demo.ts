@@ -1,4 +1,7 @@
-import { loadConfig } from "../../config/index.ts";
+import mqtt from "mqtt";
+import { ALERT_ROOT, type Alert } from "../../alerts/index.ts";
+import { type Config, loadConfig } from "../../config/index.ts";
+import { startIngestor } from "../../ingest/index.ts";
 import {
   brokerHealth,
   databaseHealth,
@@ -7,36 +10,236 @@ import {
   ServicesError,
   servicesUp,
 } from "../../services/index.ts";
+import {
+  connectPublisher,
+  publishMessages,
+  SCENARIO_NAMES,
+  type ScenarioName,
+  type SimulatedMessage,
+  simulateLine,
+} from "../../simulator/index.ts";
 import { CliError } from "../errors.ts";
 import type { CommandModule } from "./index.ts";
+
+/** Alert rules of the demo when the configuration has none: the windows of the example config. */
+const DEMO_ALERTS = {
+  rules: [
+    {
+      name: "hall-humidity",
+      characteristic: "env.humidity_rh",
+      low: 30,
+      high: 60,
+      debounceMs: 30_000,
+      hysteresis: 2,
+    },
+    {
+      name: "n2-pressure",
+      characteristic: "nitrogen.pressure_bar",
+      low: 5.5,
+      debounceMs: 5_000,
+      hysteresis: 0.1,
+    },
+    {
+      name: "reflow-o2",
+      characteristic: "reflow.o2_ppm",
+      high: 1000,
+      debounceMs: 10_000,
+      hysteresis: 50,
+    },
+  ],
+};
+
+interface DemoOptions {
+  duration: string;
+  speed: string;
+  scenario: string[];
+  seed: string;
+}
+
+function positive(name: string, raw: string): number {
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new CliError(`--${name} ${raw}: expected a positive number`, 2);
+  return value;
+}
+
+/** Stops yielding once `signal` is aborted (Ctrl-C), so the publisher ends cleanly. */
+function* until<T>(items: Iterable<T>, signal: AbortSignal): Generator<T> {
+  for (const item of items) {
+    if (signal.aborted) return;
+    yield item;
+  }
+}
+
+async function startServices(config: Config, say: (line: string) => void): Promise<void> {
+  if (isLoopbackUrl(config.mqttUrl) && isLoopbackUrl(config.influxUrl)) {
+    try {
+      await servicesUp(localServicesFrom(config), {
+        install: config.manageServicesInstall,
+        log: say,
+      });
+    } catch (error) {
+      if (error instanceof ServicesError) throw new CliError(error.message);
+      throw error;
+    }
+  }
+  const health = [
+    await brokerHealth(config.mqttUrl, {
+      username: config.mqttUsername,
+      password: config.mqttPassword,
+    }),
+    await databaseHealth(config.influxUrl),
+  ];
+  for (const h of health) say(`${h.ok ? "ok  " : "FAIL"} ${h.name.padEnd(10)} ${h.detail}`);
+  if (health.some((h) => !h.ok)) throw new CliError("a service is not healthy; see above");
+}
 
 /** `tracebox demo`: the whole pipeline on this machine, narrated for a first-time user. */
 export const demoCommand: CommandModule = (program) => {
   program
     .command("demo")
-    .description("start the local services and show the pipeline working end to end")
-    .action(async () => {
-      const { config } = loadConfig();
+    .description(
+      "start the services, the ingestor and a simulated SMT line with a fault, and narrate what happens",
+    )
+    .option(
+      "--duration <seconds>",
+      "how long to run, wall-clock seconds (Ctrl-C ends it earlier)",
+      "90",
+    )
+    .option("--speed <factor>", "simulated time per wall-clock time", "120")
+    .option(
+      "--scenario <name>",
+      `fault scenario (${SCENARIO_NAMES.join(", ")}); repeatable`,
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
+    .option("--seed <n>", "simulator seed (same seed, same line)", "7")
+    .action(async (opts: DemoOptions) => {
+      const loaded = loadConfig();
+      const config: Config = {
+        ...loaded.config,
+        sections: {
+          ...loaded.config.sections,
+          alerts: loaded.config.sections.alerts ?? DEMO_ALERTS,
+        },
+      };
       const say = (line: string) => process.stdout.write(`${line}\n`);
-      if (isLoopbackUrl(config.mqttUrl) && isLoopbackUrl(config.influxUrl)) {
-        try {
-          await servicesUp(localServicesFrom(config), {
-            install: config.manageServicesInstall,
-            log: say,
-          });
-        } catch (error) {
-          if (error instanceof ServicesError) throw new CliError(error.message);
-          throw error;
+      const durationS = positive("duration", opts.duration);
+      const speed = positive("speed", opts.speed);
+      const scenarios = (
+        opts.scenario.length > 0 ? opts.scenario : ["humidity", "o2-rise"]
+      ) as ScenarioName[];
+      for (const s of scenarios)
+        if (!SCENARIO_NAMES.includes(s))
+          throw new CliError(`--scenario ${s}: expected one of ${SCENARIO_NAMES.join(", ")}`, 2);
+
+      say("tracebox demo: services, ingest and a simulated SMT line\n");
+      await startServices(config, say);
+
+      const ingestor = await startIngestor(config);
+      say(
+        `ok   ingest     ${config.topicPrefix}/# → ${config.influxUrl}/${config.influxDb}; metrics ${ingestor.statusUrl}/metrics`,
+      );
+
+      // A line controller's view: the retained alert topics.
+      const watcher = await mqtt.connectAsync(config.mqttUrl, {
+        username: config.mqttUsername,
+        password: config.mqttPassword,
+        protocolVersion: 5,
+      });
+      const alerts: Alert[] = [];
+      watcher.on("message", (_topic, payload, packet) => {
+        if (packet.retain) return; // state from an earlier run
+        const alert = JSON.parse(payload.toString()) as Alert;
+        alerts.push(alert);
+        const serials =
+          alert.serials.length > 8
+            ? `${alert.serials.slice(0, 8).join(" ")} … (${alert.serials.length} boards)`
+            : alert.serials.join(" ") || "(none)";
+        say(
+          `  ALERT ${alert.state.toUpperCase().padEnd(7)} ${alert.rule} at ${alert.site}/${alert.line}/${alert.station}: ${alert.characteristic} = ${alert.value} (limit ${alert.limit}) — hold: ${serials}`,
+        );
+      });
+      await watcher.subscribeAsync(`${ALERT_ROOT}/#`, { qos: 1 });
+
+      // Simulated time runs `speed` times faster than the clock, so it starts in the past and ends now:
+      // every reading lies inside the ingestor's accepted time window.
+      const simulatedMs = durationS * 1000 * speed;
+      // The line drains after the last board is loaded: start early enough that it also ends in the past.
+      const start = Date.now() - simulatedMs - 45 * 60_000;
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.once("SIGINT", onSignal);
+      process.once("SIGTERM", onSignal);
+      const timer = setTimeout(() => stop.abort(), durationS * 1000 + 30_000);
+
+      say(
+        `ok   simulate   seed ${opts.seed}, ${speed}× speed, ${(simulatedMs / 3_600_000).toFixed(1)} h of production in ${durationS} s, scenarios: ${scenarios.join(", ")}\n`,
+      );
+      const unitsAt = new Map<string, number>();
+      let published = 0;
+      const onPublished = (message: SimulatedMessage) => {
+        published += 1;
+        if (message.topic.endsWith("/unit") && message.payload.event === "complete") {
+          const station = message.topic.split("/").at(-2) ?? "";
+          unitsAt.set(station, (unitsAt.get(station) ?? 0) + 1);
         }
+      };
+      const counter = (name: string, label?: string) => async () => {
+        const metric = await ingestor.metrics.registry.getSingleMetric(name)?.get();
+        return (
+          metric?.values
+            .filter((v) => !label || v.labels.outcome === label)
+            .reduce((n, v) => n + v.value, 0) ?? 0
+        );
+      };
+      const pointsWritten = counter("tracebox_ingest_points_written_total");
+      const rejected = counter("tracebox_ingest_messages_total", "rejected");
+      let lastPoints = 0;
+      let lastAt = performance.now();
+      const status = setInterval(async () => {
+        const points = await pointsWritten();
+        const now = performance.now();
+        const rate = ((points - lastPoints) / (now - lastAt)) * 1000;
+        lastPoints = points;
+        lastAt = now;
+        const stations = ["printer", "spi", "pnp", "reflow", "aoi", "ict", "fct", "pack"]
+          .map((s) => `${s} ${unitsAt.get(s) ?? 0}`)
+          .join(" · ");
+        say(
+          `  units done: ${stations} | ${Math.round(rate).toLocaleString("en")} points/s | dead-letter ${await rejected()}`,
+        );
+      }, 5000);
+
+      const publisher = await connectPublisher(config.mqttUrl, `tracebox-demo-${process.pid}`);
+      try {
+        const messages = simulateLine({
+          seed: Number(opts.seed),
+          durationMs: simulatedMs,
+          start,
+          scenarios,
+          prefix: config.topicPrefix,
+        });
+        await publishMessages(until(messages, stop.signal), publisher, { speed }, onPublished);
+      } finally {
+        clearInterval(status);
+        clearTimeout(timer);
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+        await publisher.endAsync();
+        await ingestor.stop();
+        await watcher.endAsync();
       }
-      const health = [
-        await brokerHealth(config.mqttUrl, {
-          username: config.mqttUsername,
-          password: config.mqttPassword,
-        }),
-        await databaseHealth(config.influxUrl),
-      ];
-      for (const h of health) say(`${h.ok ? "ok  " : "FAIL"} ${h.name.padEnd(10)} ${h.detail}`);
-      if (health.some((h) => !h.ok)) throw new CliError("a service is not healthy; see above");
+
+      const raised = alerts.filter((a) => a.state === "raised").length;
+      say(
+        `\ndone: ${published.toLocaleString("en")} messages published, ${(await pointsWritten()).toLocaleString("en")} points stored, ${raised} alerts raised, ${alerts.length - raised} cleared, ${await rejected()} messages in the dead-letter (${config.dataDir}/dead-letter).`,
+      );
+      say(
+        `look at it: curl -G '${config.influxUrl}/query' --data-urlencode 'db=${config.influxDb}' --data-urlencode 'q=SHOW MEASUREMENTS'`,
+      );
+      say(
+        "           or run the full stack with Grafana: GRAFANA_ADMIN_PASSWORD=… docker compose up -d",
+      );
     });
 };

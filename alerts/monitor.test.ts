@@ -202,3 +202,18 @@ describe("parseAlertsSection", () => {
     expect(() => parseAlertsSection({ rulez: [] })).toThrow(/alerts/);
   });
 });
+
+describe("tracebox.example.yaml", () => {
+  it("has a valid alerts section with the documented windows", async () => {
+    const { loadConfig } = await import("../config/index.ts");
+    const file = new URL("../tracebox.example.yaml", import.meta.url).pathname;
+    const config = parseAlertsSection(
+      loadConfig({ env: { TRACEBOX_CONFIG: file } }).config.sections.alerts,
+    );
+    expect(config.rules.map((r) => [r.characteristic, r.low, r.high])).toEqual([
+      ["env.humidity_rh", 30, 60],
+      ["nitrogen.pressure_bar", 5.5, Number.POSITIVE_INFINITY],
+      ["reflow.o2_ppm", Number.NEGATIVE_INFINITY, 1000],
+    ]);
+  });
+});

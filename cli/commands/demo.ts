@@ -21,33 +21,11 @@ import {
 import { CliError } from "../errors.ts";
 import type { CommandModule } from "./index.ts";
 
-/** Alert rules of the demo when the configuration has none: the windows of the example config. */
-const DEMO_ALERTS = {
-  rules: [
-    {
-      name: "hall-humidity",
-      characteristic: "env.humidity_rh",
-      low: 30,
-      high: 60,
-      debounceMs: 30_000,
-      hysteresis: 2,
-    },
-    {
-      name: "n2-pressure",
-      characteristic: "nitrogen.pressure_bar",
-      low: 5.5,
-      debounceMs: 5_000,
-      hysteresis: 0.1,
-    },
-    {
-      name: "reflow-o2",
-      characteristic: "reflow.o2_ppm",
-      high: 1000,
-      debounceMs: 10_000,
-      hysteresis: 50,
-    },
-  ],
-};
+/** Alert rules of the demo when the configuration has none: those of tracebox.example.yaml. */
+function exampleAlerts(): unknown {
+  const file = new URL("../../tracebox.example.yaml", import.meta.url).pathname;
+  return loadConfig({ env: { TRACEBOX_CONFIG: file } }).config.sections.alerts;
+}
 
 interface DemoOptions {
   duration: string;
@@ -120,7 +98,7 @@ export const demoCommand: CommandModule = (program) => {
         ...loaded.config,
         sections: {
           ...loaded.config.sections,
-          alerts: loaded.config.sections.alerts ?? DEMO_ALERTS,
+          alerts: loaded.config.sections.alerts ?? exampleAlerts(),
         },
       };
       const say = (line: string) => process.stdout.write(`${line}\n`);

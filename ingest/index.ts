@@ -15,4 +15,5 @@ export {
 } from "./ingestor.ts";
 export { IngestMetrics } from "./metrics.ts";
 export { Pipeline, type PipelineOptions } from "./pipeline.ts";
+export { selfMetricLines, startSelfMetrics } from "./self-metrics.ts";
 export { Spool } from "./spool.ts";

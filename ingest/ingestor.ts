@@ -11,6 +11,7 @@ import { DeadLetterFile } from "./dead-letter.ts";
 import { startStatusServer } from "./http.ts";
 import { IngestMetrics } from "./metrics.ts";
 import { Pipeline } from "./pipeline.ts";
+import { startSelfMetrics } from "./self-metrics.ts";
 import { Spool } from "./spool.ts";
 
 /** A running ingestor: MQTT in, InfluxDB out, metrics on HTTP. */
@@ -192,6 +193,7 @@ export async function startIngestor(config: Config, hooks: IngestorHooks = {}): 
     throw error;
   }
 
+  const stopSelfMetrics = startSelfMetrics(metrics, influx, config.mqttClientId);
   let stopped: Promise<void> | undefined;
   return {
     metrics,
@@ -204,6 +206,7 @@ export async function startIngestor(config: Config, hooks: IngestorHooks = {}): 
         await pipeline.flush();
         await pipeline.stopReplay();
         await broker?.close();
+        await stopSelfMetrics();
         await alerts.stop();
         await deadLetter.close();
         await status.close();

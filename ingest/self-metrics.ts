@@ -7,10 +7,16 @@ async function value(
   name: string,
   labels: Record<string, string> = {},
 ): Promise<number> {
-  const metric = await metrics.registry.getSingleMetric(name)?.get();
+  // A histogram's _sum and _count are values of the histogram itself, named by metricName.
+  const base = name.replace(/_(sum|count)$/, "");
+  const metric = await (
+    metrics.registry.getSingleMetric(name) ?? metrics.registry.getSingleMetric(base)
+  )?.get();
   return (metric?.values ?? [])
     .filter(
-      (v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l) && !("le" in v.labels),
+      (v) =>
+        (v.metricName ?? name) === name &&
+        Object.entries(labels).every(([k, l]) => v.labels[k] === l),
     )
     .reduce((n, v) => n + v.value, 0);
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
   type DriftEffect,
@@ -92,5 +93,23 @@ describe("fault scenarios shift their outcome by the documented effect", () => {
     expect(rule).toBeLessThanOrEqual(2 * effect.ruleAfterMinutes + 10);
     // The true drift crosses +5 °C at 100 min; subgroup noise moves that by minutes.
     expect(Math.abs(spec - effect.specAfterMinutes)).toBeLessThanOrEqual(20);
+  });
+});
+
+describe("the README's scenario table", () => {
+  it("states the effect sizes of SCENARIOS", () => {
+    const readme = readFileSync(new URL("./README.md", import.meta.url), "utf8");
+    for (const name of RATE_SCENARIOS) {
+      const effect = effectOf(name);
+      const row = readme.split("\n").find((line) => line.startsWith(`| \`${name}\` |`));
+      expect(row, name).toBeDefined();
+      expect(row).toContain(`| ${(effect.exposedRate * 100).toFixed(1)} % (`);
+      expect(row).toContain(`| ${(effect.unexposedRate * 100).toFixed(2)} % (`);
+      expect(row).toContain(`| ${effect.rateRatio} | ${effect.oddsRatio} |`);
+    }
+    const drift = SCENARIOS.find((scenario) => scenario.name === "zone-drift")
+      ?.effectSize as DriftEffect;
+    expect(readme).toContain(`after ~${drift.ruleAfterMinutes} min`);
+    expect(readme).toContain(`after ~${drift.specAfterMinutes} min`);
   });
 });

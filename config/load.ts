@@ -36,7 +36,7 @@ export class ConfigError extends Error {
 }
 
 /** YAML sections that hold structured settings owned by other parts (they validate them). */
-const SECTIONS = new Set(["alerts", "spc", "jobs", "predict", "yield", "trace"]);
+const SECTIONS = new Set(["alerts", "spc", "jobs", "predict", "yield", "trace", "warehouse"]);
 
 export interface LoadOptions {
   /** Environment to read; default `process.env`. */

@@ -254,6 +254,28 @@ export const OPTIONS = {
     doc: "Port of `/metrics` and `/healthz`.",
     parse: int(1, 65535),
   }),
+  jobsHttpPort: option({
+    path: "jobs.httpPort",
+    env: "TRACEBOX_JOBS_HTTP_PORT",
+    default: 9465,
+    doc: "Port of the jobs process's `/metrics` and `/healthz`.",
+    parse: int(1, 65535),
+  }),
+  apiPort: option({
+    path: "api.port",
+    env: "TRACEBOX_API_PORT",
+    default: 9470,
+    doc: "Port of `tracebox serve` (the traceability HTTP API).",
+    parse: int(1, 65535),
+  }),
+  apiToken: option({
+    path: "api.token",
+    env: "TRACEBOX_API_TOKEN",
+    default: undefined,
+    secret: true,
+    doc: "Bearer token the HTTP API requires; mandatory when it binds beyond loopback.",
+    parse: str,
+  }),
   logLevel: option({
     path: "log.level",
     env: "TRACEBOX_LOG_LEVEL",

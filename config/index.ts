@@ -11,4 +11,5 @@ export {
 export { createLogger } from "./logger.ts";
 export { OPTIONS, type OptionName, type OptionSpec } from "./options.ts";
 export { referenceMarkdown } from "./reference.ts";
+export { type HealthCheck, startStatusServer } from "./status-server.ts";
 export type { LogLevel } from "./types.ts";

@@ -6,7 +6,6 @@ export {
   type ReceivedMessage,
 } from "./broker.ts";
 export { DEAD_LETTER_PAYLOAD_LIMIT, type DeadLetter, DeadLetterFile } from "./dead-letter.ts";
-export { type HealthCheck, startStatusServer } from "./http.ts";
 export {
   type Ingestor,
   type IngestorHooks,

@@ -15,7 +15,7 @@ async function value(
   return (metric?.values ?? [])
     .filter(
       (v) =>
-        (v.metricName ?? name) === name &&
+        ((v as { metricName?: string }).metricName ?? name) === name &&
         Object.entries(labels).every(([k, l]) => v.labels[k] === l),
     )
     .reduce((n, v) => n + v.value, 0);

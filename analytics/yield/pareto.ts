@@ -3,6 +3,10 @@ import { COHORT_CTES, cohortParams, inRangeSql, periodStartSql } from "./cohort-
 import { resolveYieldOptions, type YieldOptions } from "./options.ts";
 import type { ParetoRow } from "./types.ts";
 
+// Spelled out in each window: DuckDB 1.5.6 drops the partition of a chained named window when
+// the OVER clause adds a frame (`OVER (ranked ROWS ...)` summed across partitions).
+const PARETO_WINDOW = "PARTITION BY period, start, site, line, product, scope, dimension";
+
 // A defect belongs to the test result of the same station, kind, serial and millisecond (the codec
 // writes both at the message's ts); its period is its serial's cohort at that step, as in the
 // station yield, so a Pareto explains the failures of the same rows.
@@ -41,12 +45,12 @@ bars AS (
   GROUP BY ALL
 )
 SELECT period, start, site, line, product, scope, dimension, key, calls, units,
-  row_number() OVER ranked AS rank,
-  sum(calls) OVER (ranked ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS calls_so_far,
-  sum(calls) OVER pareto AS calls_total
+  row_number() OVER (${PARETO_WINDOW} ORDER BY calls DESC, key) AS rank,
+  sum(calls) OVER (
+    ${PARETO_WINDOW} ORDER BY calls DESC, key ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+  ) AS calls_so_far,
+  sum(calls) OVER (${PARETO_WINDOW}) AS calls_total
 FROM bars
-WINDOW pareto AS (PARTITION BY period, start, site, line, product, scope, dimension),
-  ranked AS (pareto ORDER BY calls DESC, key)
 ORDER BY period, start, site, line, product, scope, dimension, rank`;
 
 interface Bar {

@@ -39,7 +39,7 @@ verdicts AS (
 export const COHORT_CTES = `
 ${VERDICTS_CTE},
 touched AS (
-  SELECT DISTINCT site, line, serial FROM verdicts WHERE ts >= $from
+  SELECT DISTINCT site, line, serial FROM verdicts WHERE ts >= CAST($from AS BIGINT)
 ),
 attempts AS (
   -- Two verdicts of one serial at one step in the same millisecond cannot be ordered: the fail
@@ -78,13 +78,13 @@ periods AS (
 
 /** SQL for the start of the period (of `periods p`) holding the epoch-ms column `column`. */
 export function periodStartSql(column: string): string {
-  const local = `(${column} + $offset)`;
-  return `(${local} - ((${local} % p.size) + p.size) % p.size - $offset)`;
+  const local = `(${column} + CAST($offset AS BIGINT))`;
+  return `(${local} - ((${local} % p.size) + p.size) % p.size - CAST($offset AS BIGINT))`;
 }
 
 /** SQL condition: the epoch-ms column `column` lies within the query's [from, to). */
 export function inRangeSql(column: string): string {
-  return `(${column} >= $from AND ${column} < $to)`;
+  return `(${column} >= CAST($from AS BIGINT) AND ${column} < CAST($to AS BIGINT))`;
 }
 
 /** The bound values of {@link COHORT_CTES}, with from/to widened to whole periods. */
@@ -99,9 +99,10 @@ export function cohortParams(o: YieldOptions): Record<string, SqlValue> {
       ? Number.MAX_SAFE_INTEGER
       : periodStart(o.to - 1, longest, o.utcOffsetMinutes) + PERIOD_MS[longest];
   return {
-    from: BigInt(from),
-    to: BigInt(to),
-    offset: BigInt(o.utcOffsetMinutes * 60_000),
+    // Numbers, cast to BIGINT in the SQL: a JS bigint would bind as HUGEINT.
+    from,
+    to,
+    offset: o.utcOffsetMinutes * 60_000,
     visitVerdicts: o.visitVerdicts,
     hour: o.periods.includes("hour"),
     day: o.periods.includes("day"),

@@ -23,10 +23,10 @@ export interface YieldRunResult {
 const EARLIEST_TOUCHED_SQL = `
 WITH ${VERDICTS_CTE},
 active AS (
-  SELECT site, line, serial FROM verdicts WHERE ts >= $since
+  SELECT site, line, serial FROM verdicts WHERE ts >= CAST($since AS BIGINT)
   UNION
   SELECT site, line, serial FROM unit_event
-  WHERE event = 'complete' AND result = 'scrap' AND ts >= $since
+  WHERE event = 'complete' AND result = 'scrap' AND ts >= CAST($since AS BIGINT)
 )
 SELECT min(v.ts) AS earliest FROM verdicts v SEMI JOIN active USING (site, line, serial)`;
 
@@ -44,7 +44,7 @@ export async function runYield(
   const o = resolveRunYieldOptions(options);
   const since = o.since ?? o.now() - o.lookbackMs;
   const [touched] = await warehouse.all<{ earliest: number | null }>(EARLIEST_TOUCHED_SQL, {
-    since: BigInt(since),
+    since,
     visitVerdicts: o.visitVerdicts,
   });
   const earliest = touched?.earliest ?? null;

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { AlertsConfigError } from "../alerts/index.ts";
 import { ConfigError } from "../config/index.ts";
+import { JobsConfigError } from "../jobs/index.ts";
 import { commands } from "./commands/index.ts";
 import { CliError } from "./errors.ts";
 
@@ -22,7 +23,11 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
-    if (error instanceof ConfigError || error instanceof AlertsConfigError) {
+    if (
+      error instanceof ConfigError ||
+      error instanceof AlertsConfigError ||
+      error instanceof JobsConfigError
+    ) {
       process.stderr.write(`invalid configuration:\n${error.message}\n`);
       return 2;
     }

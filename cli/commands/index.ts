@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { configCommand } from "./config.ts";
 import { demoCommand } from "./demo.ts";
 import { ingestCommand } from "./ingest.ts";
+import { jobsCommand } from "./jobs.ts";
 import { servicesCommand } from "./services.ts";
 import { simulateCommand } from "./simulate.ts";
 import { spcCommand } from "./spc.ts";
@@ -14,6 +15,7 @@ export const commands: CommandModule[] = [
   configCommand,
   demoCommand,
   ingestCommand,
+  jobsCommand,
   servicesCommand,
   simulateCommand,
   spcCommand,

@@ -1,9 +1,9 @@
 /** Why a yield computation was refused; stable codes a job can record or branch on. */
-export type YieldErrorReason = "bad-option" | "mismatched-rows";
+export type YieldErrorReason = "bad-option";
 
 /**
- * A refused yield computation: an option out of range (the message names the option, the value and
- * what was expected), or station rows handed to the RTY that are not those of its options.
+ * A refused yield computation: an option out of range. The message names the option, the value and
+ * what was expected.
  * Retrying with the same options cannot succeed, hence no retry flag; failures of the warehouse or
  * of InfluxDB surface as their own errors (InfluxError carries its retry decision).
  */

@@ -30,7 +30,7 @@ describe("runYield", () => {
     const { result, expected } = await withWarehouse(SMALL_LINE, async (w) => {
       const result = await runYield(w, influx, { now: () => at(12) });
       const stations = await firstPassYield(w);
-      const routes = await rolledThroughputYield(w, {}, stations);
+      const routes = await rolledThroughputYield(w);
       const pareto = await defectPareto(w);
       return {
         result,

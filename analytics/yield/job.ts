@@ -58,7 +58,7 @@ export async function runYield(
     from: earliest,
   };
   const stations = await firstPassYield(warehouse, query);
-  const routes = await rolledThroughputYield(warehouse, query, stations);
+  const routes = await rolledThroughputYield(warehouse, query);
   const pareto = await defectPareto(warehouse, query);
   const lines = [...yieldLines(stations), ...yieldLines(routes), ...paretoLines(pareto)];
   for (let i = 0; i < lines.length; i += o.batchSize) {

@@ -129,7 +129,7 @@ describe("line protocol of the small line", () => {
     const lines = await withWarehouse(SMALL_LINE, async (w) => {
       const options = { periods: ["hour"] as const };
       const stations = await firstPassYield(w, options);
-      const routes = await rolledThroughputYield(w, options, stations);
+      const routes = await rolledThroughputYield(w, options);
       return [...yieldLines(stations), ...yieldLines(routes)];
     });
     expect(lines).toEqual([
@@ -153,7 +153,7 @@ describe("line protocol of the small line", () => {
     const lines = await withWarehouse(fixtures, async (w) => {
       const options = { paretoScopes: ["first-pass", "all"] as const };
       const stations = await firstPassYield(w, options);
-      const routes = await rolledThroughputYield(w, options, stations);
+      const routes = await rolledThroughputYield(w, options);
       const pareto = await defectPareto(w, options);
       return [...yieldLines(stations), ...yieldLines(routes), ...paretoLines(pareto)];
     });

@@ -40,6 +40,7 @@ export interface YieldOptions {
   paretoScopes: readonly ParetoScope[];
 }
 
+/** The defaults of {@link YieldOptions}, in one place. */
 export const DEFAULT_YIELD_OPTIONS: Readonly<YieldOptions> = Object.freeze({
   periods: Object.freeze(["hour", "day"] as const),
   visitVerdicts: true,
@@ -64,6 +65,7 @@ export interface RunYieldOptions extends Omit<YieldOptions, "from" | "to"> {
   batchSize: number;
 }
 
+/** The defaults of {@link RunYieldOptions}, in one place. */
 export const DEFAULT_RUN_YIELD_OPTIONS: Readonly<RunYieldOptions> = Object.freeze({
   ...DEFAULT_YIELD_OPTIONS,
   since: undefined,

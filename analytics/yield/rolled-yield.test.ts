@@ -5,7 +5,6 @@ import {
   type Period,
   type RouteYield,
   rolledThroughputYield,
-  YieldError,
   type YieldOptions,
 } from "./index.ts";
 
@@ -162,14 +161,24 @@ describe("rolledThroughputYield", () => {
     expect(day?.rty).toBeCloseTo(0.4, 15);
   });
 
-  it("reuses station rows of the same options and refuses rows of others", async () => {
-    await withWarehouse(SMALL_LINE, async (w) => {
+  it("multiplies the first-pass yields of the station rows of the same options", async () => {
+    const fixtures = [
+      ...SMALL_LINE,
+      ...twoStations({ U1: ["fail", "pass"], U2: ["pass", "fail"], U3: ["pass", "pass"] }).map(
+        (f) => ({ ...f, line: "L2" }),
+      ),
+    ];
+    await withWarehouse(fixtures, async (w) => {
       const stations = await firstPassYield(w);
-      expect(await rolledThroughputYield(w, {}, stations)).toEqual(await rolledThroughputYield(w));
-      const hourly = stations.filter((s) => s.period === "hour");
-      const error = await rolledThroughputYield(w, {}, hourly).catch((e) => e);
-      expect(error).toBeInstanceOf(YieldError);
-      expect(error.reason).toBe("mismatched-rows");
+      const routes = await rolledThroughputYield(w);
+      expect(routes).toHaveLength(4);
+      for (const r of routes) {
+        const fpys = stations
+          .filter((s) => s.period === r.period && s.start === r.start && s.line === r.line)
+          .map((s) => s.fpy);
+        expect(fpys).toHaveLength(r.steps);
+        expect(r.rty).toBe(fpys.reduce((product, fpy) => product * fpy, 1));
+      }
     });
   });
 });

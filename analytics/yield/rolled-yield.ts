@@ -1,9 +1,7 @@
 import type { Warehouse } from "../warehouse/index.ts";
 import { COHORT_CTES, cohortParams, inRangeSql, periodStartSql } from "./cohort-sql.ts";
-import { YieldError } from "./errors.ts";
 import { resolveYieldOptions, type YieldOptions } from "./options.ts";
-import { firstPassYield } from "./station-yield.ts";
-import type { RouteYield, StationYield } from "./types.ts";
+import type { RouteYield } from "./types.ts";
 
 // The route of a line and product in a period: the steps with a cohort there. A unit is decided
 // once it failed a first result anywhere on the line, was scrapped on the line, or was tested at
@@ -11,13 +9,17 @@ import type { RouteYield, StationYield } from "./types.ts";
 const UNIT_YIELD_SQL = `
 WITH ${COHORT_CTES},
 route AS (
-  SELECT DISTINCT p.period, ${periodStartSql("s.first_ts")} AS start,
-    s.site, s.line, s.product, s.station, s.kind
+  SELECT p.period, ${periodStartSql("s.first_ts")} AS start,
+    s.site, s.line, s.product, s.station, s.kind,
+    count(*) AS tested, count(*) FILTER (WHERE s.first_passed) AS first_pass_passed
   FROM steps s CROSS JOIN periods p
   WHERE ${inRangeSql("s.first_ts")}
+  GROUP BY ALL
 ),
 route_size AS (
-  SELECT period, start, site, line, product, count(*) AS steps
+  SELECT period, start, site, line, product, count(*) AS steps,
+    list(CAST(tested AS INTEGER) ORDER BY station, kind) AS tested,
+    list(CAST(first_pass_passed AS INTEGER) ORDER BY station, kind) AS first_pass_passed
   FROM route GROUP BY ALL
 ),
 units AS (
@@ -52,6 +54,7 @@ judged AS (
   LEFT JOIN coverage c USING (period, start, site, line, serial)
 )
 SELECT rs.period, rs.start, rs.site, rs.line, rs.product, rs.steps,
+  rs.tested, rs.first_pass_passed,
   count(j.decided) FILTER (WHERE j.decided) AS units,
   count(j.decided) FILTER (WHERE j.passed_all) AS units_passed_all,
   count(j.decided) FILTER (WHERE NOT j.decided) AS units_pending,
@@ -68,54 +71,33 @@ interface UnitCounts {
   line: string;
   product: string;
   steps: number;
+  tested: number[];
+  first_pass_passed: number[];
   units: number;
   units_passed_all: number;
   units_pending: number;
   units_scrapped: number;
 }
 
-function routeKey(r: {
-  period: string;
-  start: number;
-  site: string;
-  line: string;
-  product: string;
-}) {
-  return JSON.stringify([r.period, r.start, r.site, r.line, r.product]);
-}
-
 /**
  * Rolled throughput yield per line, product and period, both ways: `rty`, the product of the
- * first-pass yields of the route's steps (each over its own cohort), and `rtyUnits`, the share of
- * decided units that passed every step first time. Pass the {@link firstPassYield} rows of the same
- * options when already computed, to spare the query. Rows are ordered by period, start, site, line,
+ * first-pass yields of the route's steps (each over its own cohort, as in `firstPassYield`),
+ * and `rtyUnits`, the share of decided units that passed every step first time. One query, so
+ * both come from the same state of the warehouse. Rows are ordered by period, start, site, line,
  * product.
  */
 export async function rolledThroughputYield(
   warehouse: Warehouse,
   options: Partial<YieldOptions> = {},
-  stations?: readonly StationYield[],
 ): Promise<RouteYield[]> {
   const o = resolveYieldOptions(options);
-  const stationRows = stations ?? (await firstPassYield(warehouse, o));
-  const routes = new Map<string, StationYield[]>();
-  for (const s of stationRows) {
-    const key = routeKey(s);
-    const steps = routes.get(key);
-    if (steps) steps.push(s);
-    else routes.set(key, [s]);
-  }
   const counts = await warehouse.all<UnitCounts>(UNIT_YIELD_SQL, cohortParams(o));
   return counts.map((c) => {
-    const steps = routes.get(routeKey(c)) ?? [];
-    if (steps.length !== c.steps) {
-      throw new YieldError(
-        "mismatched-rows",
-        `route ${routeKey(c)} has ${c.steps} steps but ${steps.length} station rows: pass the firstPassYield rows of the same options`,
-      );
-    }
-    // A fixed order of multiplication: the same rows give the same bits.
-    const rty = steps.map((s) => s.fpy).reduce((product, fpy) => product * fpy, 1);
+    // Steps in (station, kind) order: the same rows multiply to the same bits on every run.
+    const rty = c.tested.reduce(
+      (product, tested, i) => product * ((c.first_pass_passed[i] ?? 0) / tested),
+      1,
+    );
     return {
       level: "route",
       period: c.period,

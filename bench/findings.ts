@@ -1,0 +1,65 @@
+import type { IngestBenchReport } from "./report.ts";
+
+/** Share of one core other processes may use during a measurement before it is called noisy. */
+const BUSY_NEIGHBOUR = 0.25;
+
+const pct = (share: number) => `${Math.round(share * 100)} %`;
+
+/**
+ * What the figures say beyond themselves, each drawn from a measured value and a threshold:
+ * what limited a run, where the ingestor departed from its own settings, and which runs a busy
+ * machine may have skewed.
+ */
+export function findings(report: Omit<IngestBenchReport, "findings">): string[] {
+  const out: string[] = [];
+  if (report.busyCoresBefore > BUSY_NEIGHBOUR)
+    out.push(
+      `before the run, other processes kept ${pct(report.busyCoresBefore)} of a core busy: the figures are not representative of an idle machine`,
+    );
+  for (const w of report.workloads) {
+    const p = w.pipeline;
+    const i = p.ingestor;
+    if (!p.publish.notTheBottleneck)
+      out.push(
+        `${w.form}: the publisher took ${(p.publish.elapsedMs / 1000).toFixed(1)} s of the pipeline's ${(p.elapsedMs / 1000).toFixed(1)} s; the pipeline figure is a lower bound`,
+      );
+    const ingestorCore = p.cpu.ingestor?.coreShare ?? 0;
+    if (ingestorCore > 0.85)
+      out.push(
+        `${w.form}: the ingestor kept one core ${pct(ingestorCore)} busy — its event loop is the limit at ${Math.round(p.messagesPerSecond)} messages/s`,
+      );
+    if (i.batchesOverBatchSize !== undefined && i.batchesOverBatchSize > 0)
+      out.push(
+        `${w.form}: ${i.batchesOverBatchSize} of ${i.writes} ingestor writes carried more than its batch size of ${i.settings.batchSize} points (mean ${Math.round(i.meanBatchPoints)}, largest ${i.largestBatch})`,
+      );
+    if (i.peakUnacknowledged > i.settings.receiveMaximum)
+      out.push(
+        `${w.form}: the ingestor held up to ${i.peakUnacknowledged} messages unacknowledged, more than the Receive Maximum of ${i.settings.receiveMaximum} it announced`,
+      );
+    const one = w.direct.byConcurrency.find((r) => r.concurrency === 1);
+    if (
+      one &&
+      w.direct.best.concurrency > 1 &&
+      w.direct.best.pointsPerSecond > one.pointsPerSecond * 1.1
+    )
+      out.push(
+        `${w.form}: InfluxDB takes ${Math.round((w.direct.best.pointsPerSecond / one.pointsPerSecond - 1) * 100)} % more with ${w.direct.best.concurrency} writes in flight than with 1`,
+      );
+    const noisy = [
+      ...w.direct.byConcurrency.map((c) => [`direct, ${c.concurrency} in flight`, c.cpu] as const),
+      ["pipeline", p.cpu] as const,
+    ].filter(([, cpu]) => (cpu.others?.coreShare ?? 0) > BUSY_NEIGHBOUR);
+    if (noisy.length > 0)
+      out.push(
+        `${w.form}: other processes used more than ${pct(BUSY_NEIGHBOUR)} of a core during ${noisy.map(([name, cpu]) => `${name} (${pct(cpu.others?.coreShare ?? 0)})`).join(", ")}`,
+      );
+  }
+  const l = report.latency;
+  if (l.achievedRate < l.targetRate * 0.95)
+    out.push(
+      `latency run: the paced publisher reached ${Math.round(l.achievedRate)} of ${Math.round(l.targetRate)} messages/s`,
+    );
+  if ((l.cpu.others?.coreShare ?? 0) > BUSY_NEIGHBOUR)
+    out.push(`latency run: other processes used ${pct(l.cpu.others?.coreShare ?? 0)} of a core`);
+  return out;
+}

@@ -1,0 +1,284 @@
+// `npm run bench:ingest`: what the ingestor costs against the database's own write ceiling.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import {
+  DEFAULT_LOCAL_SERVICES,
+  freePort,
+  type LocalServicesOptions,
+  servicesDown,
+  servicesUp,
+} from "../services/index.ts";
+import type { BenchServices } from "./context.ts";
+import { settle } from "./database.ts";
+import { measureDirect } from "./direct.ts";
+import { findings } from "./findings.ts";
+import { IngestorProcess } from "./ingestor-process.ts";
+import { measureLatency } from "./latency.ts";
+import { describeMachine } from "./machine.ts";
+import { measurePipeline } from "./pipeline-run.ts";
+import { busyCores } from "./proc.ts";
+import { DEFAULT_PUBLISHER } from "./publisher.ts";
+import { formatReport, type IngestBenchReport, type WorkloadResult } from "./report.ts";
+import { DEFAULT_WORKLOAD, FIELDS, Workload } from "./workload.ts";
+
+/** Benchmark settings; one TSDoc line per field. */
+export interface IngestBenchOptions {
+  /** Points of the batched-sample workload; default 2,000,000 (about 10–20 s through the pipeline on 2 cores). */
+  points: number;
+  /** Points (= messages) of the single-reading workload; default 500,000. */
+  singlePoints: number;
+  /** Samples per batched message; default 200. */
+  samples: number;
+  /** Length of the paced latency run, seconds; default 12. */
+  latencySeconds: number;
+  /** Lines per direct write request; default 5000 (the ingestor's default batch size). */
+  batchLines: number;
+  /** Direct writes in flight to try; the best is the ceiling; default 1..4. */
+  concurrencies: number[];
+  /** Direct runs per concurrency, the median counts; default 3. */
+  rounds: number;
+  /** A smoke run: small workloads, not representative. */
+  quick: boolean;
+  /** Where the JSON report goes; default bench/results. */
+  resultsDir: string;
+}
+
+export const DEFAULT_INGEST_BENCH: IngestBenchOptions = {
+  points: 2_000_000,
+  singlePoints: 500_000,
+  samples: DEFAULT_WORKLOAD.samplesPerMessage,
+  latencySeconds: 12,
+  batchLines: 5000,
+  concurrencies: [1, 2, 3, 4],
+  rounds: 3,
+  quick: false,
+  resultsDir: join(import.meta.dirname, "results"),
+};
+
+const QUICK: Partial<IngestBenchOptions> = {
+  points: 100_000,
+  singlePoints: 10_000,
+  latencySeconds: 3,
+  rounds: 1,
+};
+
+const HELP = `npm run bench:ingest -- [options]
+
+Starts a private Mosquitto and InfluxDB on free ports, measures the direct write ceiling and the
+MQTT → tracebox ingest → InfluxDB pipeline for batched samples and for single readings, then the
+end-to-end latency at half the single-reading maximum, and stops both services.
+
+  --points N          points of the batched-sample workload (default ${DEFAULT_INGEST_BENCH.points})
+  --single-points N   points (= messages) of the single-reading workload (default ${DEFAULT_INGEST_BENCH.singlePoints})
+  --samples N         samples per batched message (default ${DEFAULT_INGEST_BENCH.samples})
+  --latency-seconds S length of the latency run (default ${DEFAULT_INGEST_BENCH.latencySeconds})
+  --rounds N          direct runs per concurrency, median counts (default ${DEFAULT_INGEST_BENCH.rounds})
+  --quick             smoke run: ${QUICK.points} + ${QUICK.singlePoints} points, ${QUICK.latencySeconds} s latency, 1 round
+  --help
+
+TRACEBOX_INGEST_* variables in the environment are passed to the ingestor (to compare tunings).
+Report on stdout, progress on stderr, JSON in bench/results/ingest-<date>.json (and
+ingest-latest.json for full runs).`;
+
+function positiveInt(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw.replaceAll("_", ""));
+  if (!Number.isInteger(value) || value < 1)
+    throw new RangeError(`--${name} must be a positive integer: ${raw}`);
+  return value;
+}
+
+export function parseOptions(argv: string[]): IngestBenchOptions | "help" {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      points: { type: "string" },
+      "single-points": { type: "string" },
+      samples: { type: "string" },
+      "latency-seconds": { type: "string" },
+      rounds: { type: "string" },
+      quick: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+  if (values.help) return "help";
+  const base = { ...DEFAULT_INGEST_BENCH, ...(values.quick ? QUICK : {}), quick: values.quick };
+  return {
+    ...base,
+    points: positiveInt("points", values.points, base.points),
+    singlePoints: positiveInt("single-points", values["single-points"], base.singlePoints),
+    samples: positiveInt("samples", values.samples, base.samples),
+    latencySeconds: positiveInt("latency-seconds", values["latency-seconds"], base.latencySeconds),
+    rounds: positiveInt("rounds", values.rounds, base.rounds),
+  };
+}
+
+async function startServices(dir: string): Promise<{
+  services: BenchServices;
+  local: LocalServicesOptions;
+}> {
+  const local: LocalServicesOptions = {
+    ...DEFAULT_LOCAL_SERVICES,
+    dir: join(dir, "services"),
+    mqttPort: await freePort(),
+    influxPort: await freePort(),
+    influxRpcPort: await freePort(),
+  };
+  const statuses = await servicesUp(local, {
+    install: true,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  const pid = (name: string) => {
+    const found = statuses.find((s) => s.name === name && s.state === "running")?.pid;
+    if (found === undefined) throw new Error(`${name} is not running after services up`);
+    return found;
+  };
+  return {
+    local,
+    services: {
+      mqttUrl: `mqtt://127.0.0.1:${local.mqttPort}`,
+      influxUrl: `http://127.0.0.1:${local.influxPort}`,
+      dir,
+      mosquittoPid: pid("mosquitto"),
+      influxdPid: pid("influxdb"),
+    },
+  };
+}
+
+async function run(options: IngestBenchOptions): Promise<IngestBenchReport> {
+  const startedAt = new Date();
+  const clock = performance.now();
+  const machine = describeMachine();
+  const busyCoresBefore = await busyCores(2000);
+  const dir = mkdtempSync(join(tmpdir(), "tracebox-bench-"));
+  let local: LocalServicesOptions | undefined;
+  const cleanup = async () => {
+    await IngestorProcess.stopAll();
+    if (local) await servicesDown(local);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const interrupted = () => {
+    process.stderr.write("\ninterrupted: stopping the benchmark's ingestor and services\n");
+    cleanup().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
+  try {
+    const started = await startServices(dir);
+    local = started.local;
+    const { services } = started;
+    const forms = [
+      { form: "batched samples", samplesPerMessage: options.samples, points: options.points },
+      { form: "single readings", samplesPerMessage: 1, points: options.singlePoints },
+    ];
+    const workloads: WorkloadResult[] = [];
+    for (const f of forms) {
+      const direct = await measureDirect(services, {
+        title: `direct, ${f.form}`,
+        workload: new Workload({
+          points: f.points,
+          prefix: "direct",
+          samplesPerMessage: f.samplesPerMessage,
+        }),
+        batchLines: options.batchLines,
+        concurrencies: options.concurrencies,
+        rounds: options.rounds,
+      });
+      await settle(services.influxdPid);
+      const pipeline = await measurePipeline(services, {
+        title: `pipeline, ${f.form}`,
+        points: f.points,
+        samplesPerMessage: f.samplesPerMessage,
+      });
+      const result: WorkloadResult = {
+        form: f.form,
+        samplesPerMessage: f.samplesPerMessage,
+        points: f.points,
+        direct,
+        pipeline,
+        ratio: pipeline.pointsPerSecond / direct.best.pointsPerSecond,
+      };
+      workloads.push(result);
+      process.stderr.write(
+        `${f.form}: direct ${Math.round(direct.best.pointsPerSecond)} points/s, pipeline ${Math.round(pipeline.pointsPerSecond)} points/s\n`,
+      );
+    }
+    const single = workloads.find((w) => w.samplesPerMessage === 1) as WorkloadResult;
+    await settle(services.influxdPid);
+    const latency = await measureLatency(services, {
+      rate: single.pipeline.messagesPerSecond / 2,
+      seconds: options.latencySeconds,
+    });
+    const ingestorEnv = Object.fromEntries(
+      Object.entries(process.env).filter(
+        (e): e is [string, string] => e[0].startsWith("TRACEBOX_INGEST_") && e[1] !== undefined,
+      ),
+    );
+    const partial = {
+      latency: {
+        ...latency,
+        method:
+          "single readings published at a paced rate (1 ms timer), one MQTT 5 connection; each has its own ts; every Nth (about 50 per second) carries a `probe` field with its sequence number. A probe queries `SELECT probe FROM reflow WHERE time >= <ts of the oldest marker not yet seen>` back to back (5 ms pause). Latency of a marker = first probe answer holding it − its publish call (upper bound); the send of the last probe that missed it gives a lower bound. Resolution: one probe cycle.",
+      },
+    };
+    const report: Omit<IngestBenchReport, "findings"> = {
+      benchmark: "ingest",
+      startedAt: startedAt.toISOString(),
+      durationSeconds: (performance.now() - clock) / 1000,
+      command: `npm run bench:ingest -- ${process.argv.slice(2).join(" ")}`.trim(),
+      quick: options.quick,
+      machine,
+      busyCoresBefore,
+      setup: {
+        stations: DEFAULT_WORKLOAD.stations,
+        fieldsPerPoint: FIELDS.length,
+        directBatchLines: options.batchLines,
+        publisher: { ...DEFAULT_PUBLISHER },
+        ingestorEnv,
+      },
+      workloads,
+      ...partial,
+    };
+    return { ...report, findings: findings(report) };
+  } finally {
+    process.off("SIGINT", interrupted);
+    process.off("SIGTERM", interrupted);
+    await cleanup();
+  }
+}
+
+async function main(): Promise<number> {
+  let options: IngestBenchOptions | "help";
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${HELP}\n`);
+    return 2;
+  }
+  if (options === "help") {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const report = await run(options);
+  process.stdout.write(`${formatReport(report)}\n`);
+  mkdirSync(options.resultsDir, { recursive: true });
+  const stamp = report.startedAt.replace(/[:.]/g, "-");
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  const file = join(options.resultsDir, `ingest-${stamp}.json`);
+  writeFileSync(file, json);
+  if (!options.quick) writeFileSync(join(options.resultsDir, "ingest-latest.json"), json);
+  process.stderr.write(`report written to ${file}\n`);
+  return 0;
+}
+
+try {
+  process.exitCode = await main();
+} catch (error) {
+  process.stderr.write(
+    `bench:ingest failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exitCode = 1;
+}

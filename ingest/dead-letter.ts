@@ -17,7 +17,8 @@ export interface DeadLetter {
 /** Payload bytes kept in a dead-letter record; the rest is cut (the record says so). */
 export const DEAD_LETTER_PAYLOAD_LIMIT = 16 * 1024;
 
-const decoder = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM: keep a leading U+FEFF, so the record holds the payload byte for byte.
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 function payloadFields(payload: Uint8Array | string): Record<string, unknown> {
   const bytes = typeof payload === "string" ? Buffer.from(payload) : payload;

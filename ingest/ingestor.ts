@@ -70,6 +70,24 @@ export async function startIngestor(config: Config, hooks: IngestorHooks = {}): 
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
   const unlock = lockDataDir(dataDir);
+  // Whatever fails while starting, what was already opened is closed again, the lock last.
+  const undo: (() => unknown)[] = [unlock];
+  try {
+    return await assemble(config, log, dataDir, hooks, undo);
+  } catch (error) {
+    for (const step of undo.reverse()) await Promise.resolve(step()).catch(() => {});
+    throw error;
+  }
+}
+
+async function assemble(
+  config: Config,
+  log: Logger,
+  dataDir: string,
+  hooks: IngestorHooks,
+  undo: (() => unknown)[],
+): Promise<Ingestor> {
+  const unlock = undo[0] as () => void;
 
   const influx = createInfluxClient({
     url: config.influxUrl,
@@ -108,6 +126,7 @@ export async function startIngestor(config: Config, hooks: IngestorHooks = {}): 
     registry: metrics.registry,
     log: log.child({ part: "alerts" }),
   });
+  undo.push(() => alerts.stop());
   const spool = await Spool.open(join(dataDir, "spool"), config.spoolMaxBytes);
   const deadLetter = new DeadLetterFile(join(dataDir, "dead-letter"));
   const decode = createDecoder({
@@ -182,15 +201,14 @@ export async function startIngestor(config: Config, hooks: IngestorHooks = {}): 
       },
     }),
   });
+  undo.push(() => status.close());
+  undo.push(
+    () => pipeline.stopReplay(),
+    () => deadLetter.close(),
+  );
 
-  try {
-    await broker.start();
-  } catch (error) {
-    await status.close();
-    await alerts.stop();
-    unlock();
-    throw error;
-  }
+  undo.push(() => broker?.client.end(true));
+  await broker.start();
 
   const stopSelfMetrics = startSelfMetrics(metrics, influx, config.mqttClientId);
   let stopped: Promise<void> | undefined;

@@ -1,0 +1,574 @@
+import { Point } from "@influxdata/influxdb-client";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { Warehouse } from "../warehouse/index.ts";
+import {
+  AUTOMATIC_BASELINE_AUTHOR,
+  approveBaseline,
+  currentBaseline,
+  listBaselines,
+  proposeBaseline,
+  resetMonitoring,
+  runSpc,
+  SpcRunError,
+} from "./index.ts";
+import { pointLine, seriesKey } from "./lines.ts";
+import {
+  characteristic,
+  fieldsOf,
+  insertRows,
+  insertSignal,
+  insertVisits,
+  recordingContext,
+  subgroupsOf,
+  T0,
+  tagsOf,
+} from "./testing.ts";
+
+const peak = characteristic({
+  name: "reflow_peak",
+  source: {
+    measurement: "reflow",
+    field: "peak_c",
+    where: { site: "S1", line: "L1", station: "reflow" },
+  },
+  subgroup: { size: 5 },
+  chart: "xbar-r",
+  rules: "qcc",
+  lsl: 90,
+  usl: 110,
+  baseline: { minSubgroups: 10 },
+});
+
+/** Readings one a second: subgroup k covers T0 + 5000k .. T0 + 5000k + 4000. */
+const subgroupStart = (k: number) => T0 + 5000 * k;
+
+let warehouse: Warehouse;
+beforeEach(async () => {
+  vi.useFakeTimers({ toFake: ["Date"] });
+  vi.setSystemTime(T0 + 86_400_000);
+  warehouse = await Warehouse.open(":memory:");
+});
+afterEach(() => {
+  warehouse.close();
+  vi.useRealTimers();
+});
+
+/** The fields of every `spc_point` of one series, with the timestamp as `ts`. */
+function pointsOf(lines: readonly string[], series = "location"): Record<string, unknown>[] {
+  return lines
+    .filter((l) => l.startsWith("spc_point,") && tagsOf(l).series === series)
+    .map((l) => ({ ...fieldsOf(l), ts: Number(l.split(" ").at(-1)) }));
+}
+
+describe("frozen baselines", () => {
+  it("keeps the approved limits across runs: data far off is judged, it does not move them", async () => {
+    await insertSignal(warehouse, subgroupsOf(12), { start: T0 });
+    const ctx = recordingContext(warehouse, [peak], Date.now);
+    await runSpc(ctx);
+    const [first] = await listBaselines(warehouse, "reflow_peak");
+    expect(first).toMatchObject({
+      version: 1,
+      status: "approved",
+      createdBy: AUTOMATIC_BASELINE_AUTHOR,
+      approvedBy: AUTOMATIC_BASELINE_AUTHOR,
+      subgroups: 10,
+      windowFrom: T0,
+      windowTo: subgroupStart(9) + 4000,
+    });
+    expect(first?.limits.location.center).toBe(100);
+    const before = pointsOf(ctx.lines);
+    expect(before.map((p) => p.phase)).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2]);
+
+    await insertSignal(warehouse, subgroupsOf(10, 50), { start: subgroupStart(12) });
+    ctx.lines.length = 0;
+    await runSpc(ctx);
+    const after = pointsOf(ctx.lines);
+    expect(after).toHaveLength(10);
+    for (const point of after) {
+      expect(point).toMatchObject({ cl: 100, lcl: before[0]?.lcl, ucl: before[0]?.ucl, phase: 2 });
+      expect(point.value).toBe(150);
+    }
+    expect(await listBaselines(warehouse, "reflow_peak")).toHaveLength(1);
+    expect(ctx.alerts.filter((a) => a.rule === "beyond-limits")).toHaveLength(10);
+  });
+
+  it("judges against a new baseline once it is approved, and not before", async () => {
+    await insertSignal(warehouse, subgroupsOf(12), { start: T0 });
+    const ctx = recordingContext(warehouse, [peak], Date.now);
+    await runSpc(ctx);
+    await insertSignal(warehouse, subgroupsOf(12, 20), { start: subgroupStart(12) });
+    await runSpc(ctx);
+
+    const proposed = await proposeBaseline(warehouse, peak, {
+      from: subgroupStart(12),
+      to: subgroupStart(24) - 1,
+      by: "jane",
+      reason: "new solder paste lot, process re-centred",
+      now: T0 + 1,
+    });
+    expect(proposed).toMatchObject({
+      version: 2,
+      status: "proposed",
+      subgroups: 12,
+      createdBy: "jane",
+    });
+    expect(proposed.limits.location.center).toBe(120);
+
+    await insertSignal(warehouse, subgroupsOf(2, 20), { start: subgroupStart(24) });
+    ctx.lines.length = 0;
+    await runSpc(ctx);
+    expect(pointsOf(ctx.lines).map((p) => p.cl)).toEqual([100, 100]);
+
+    const approved = await approveBaseline(warehouse, "reflow_peak", 2, {
+      by: "qa-lead",
+      now: T0 + 2,
+    });
+    expect(approved).toMatchObject({
+      status: "approved",
+      approvedBy: "qa-lead",
+      approvedAt: T0 + 2,
+    });
+    expect((await currentBaseline(warehouse, "reflow_peak"))?.version).toBe(2);
+    expect((await listBaselines(warehouse, "reflow_peak")).map((b) => b.status)).toEqual([
+      "retired",
+      "approved",
+    ]);
+
+    await insertSignal(warehouse, subgroupsOf(2, 20), { start: subgroupStart(26) });
+    ctx.lines.length = 0;
+    ctx.alerts.length = 0;
+    await runSpc(ctx);
+    const points = pointsOf(ctx.lines);
+    expect(points.map((p) => [p.cl, p.baseline_version, p.value])).toEqual([
+      [120, 2, 120],
+      [120, 2, 120],
+    ]);
+    expect(ctx.alerts).toEqual([]);
+  });
+
+  it("refuses a proposal with fewer subgroups than the baseline needs", async () => {
+    await insertSignal(warehouse, subgroupsOf(4), { start: T0 });
+    await expect(
+      proposeBaseline(warehouse, peak, { from: T0, to: T0 + 60_000, by: "jane", reason: "x" }),
+    ).rejects.toMatchObject({ reason: "too-few-subgroups" });
+  });
+
+  it("with autoApproveFirst false, proposes the first baseline and waits for a person", async () => {
+    await insertSignal(warehouse, subgroupsOf(12), { start: T0 });
+    const ctx = recordingContext(warehouse, [peak], Date.now);
+    ctx.options = { settleMs: 0, autoApproveFirst: false };
+    await runSpc(ctx);
+    await runSpc(ctx);
+    expect(ctx.lines).toEqual([]);
+    const baselines = await listBaselines(warehouse, "reflow_peak");
+    expect(baselines.map((b) => b.status)).toEqual(["proposed"]);
+    await approveBaseline(warehouse, "reflow_peak", 1, { by: "qa-lead" });
+    await runSpc(ctx);
+    expect(pointsOf(ctx.lines)).toHaveLength(12);
+  });
+
+  it("stops a characteristic whose approved baseline is for another chart, and runs the others", async () => {
+    await insertSignal(warehouse, subgroupsOf(12), { start: T0 });
+    await insertSignal(warehouse, subgroupsOf(12), { start: T0, field: "tal_s" });
+    const tal = characteristic({
+      name: "reflow_tal",
+      source: { measurement: "reflow", field: "tal_s" },
+      subgroup: { size: 5 },
+      chart: "xbar-s",
+      baseline: { minSubgroups: 10 },
+    });
+    const ctx = recordingContext(warehouse, [peak, tal], Date.now);
+    await runSpc(ctx);
+    const changed = { ...peak, chart: "ewma" as const };
+    ctx.characteristics = [changed, tal];
+    await insertSignal(warehouse, subgroupsOf(1), { start: subgroupStart(12) });
+    await insertSignal(warehouse, subgroupsOf(1), { start: subgroupStart(12), field: "tal_s" });
+    ctx.lines.length = 0;
+    const failure = await runSpc(ctx).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(SpcRunError);
+    const result = (failure as SpcRunError).result;
+    expect(result.characteristics.map((c) => c.error?.reason)).toEqual([
+      "baseline-mismatch",
+      undefined,
+    ]);
+    expect(pointsOf(ctx.lines).map((p) => p.ts)).toEqual([subgroupStart(12) + 4000]);
+  });
+});
+
+describe("subgroups", () => {
+  it("an incomplete trailing subgroup waits for the next run", async () => {
+    const values = subgroupsOf(13);
+    await insertSignal(warehouse, values.slice(0, 63), { start: T0 });
+    const ctx = recordingContext(warehouse, [peak], Date.now);
+    const first = await runSpc(ctx);
+    expect(first).toMatchObject({ rowsIn: 63 });
+    expect(pointsOf(ctx.lines)).toHaveLength(12);
+
+    ctx.lines.length = 0;
+    const idle = await runSpc(ctx);
+    expect(idle).toMatchObject({ rowsIn: 3, rowsOut: 0 });
+
+    await insertSignal(warehouse, values.slice(63), { start: T0 + 63_000 });
+    const second = await runSpc(ctx);
+    expect(second.rowsIn).toBe(5);
+    const [point] = pointsOf(ctx.lines);
+    expect(point).toMatchObject({ subgroup_size: 5, value: 100, ts: T0 + 64_000 });
+  });
+
+  it("a time window is judged once it has closed and settled", async () => {
+    const windows = characteristic({
+      name: "o2",
+      source: { measurement: "env", field: "o2_ppm", where: { station: "reflow" } },
+      subgroup: { windowMs: 10_000 },
+      chart: "xbar-s",
+      baseline: { minSubgroups: 3 },
+    });
+    const values = subgroupsOf(5);
+    await insertRows(
+      warehouse,
+      "signal",
+      values.map((value, i) => ({
+        measurement: "env",
+        site: "S1",
+        line: "L1",
+        station: "reflow",
+        field: "o2_ppm",
+        value,
+        ts: T0 + i * 2000,
+      })),
+    );
+    const ctx = recordingContext(warehouse, [windows], Date.now);
+    ctx.options = { settleMs: 1000 };
+    vi.setSystemTime(T0 + 40_500);
+    await runSpc(ctx);
+    // Windows [T0, T0+10 s) ... [T0+30 s, T0+40 s) are closed, but the last one has not settled.
+    expect(pointsOf(ctx.lines).map((p) => p.ts)).toEqual([T0 + 8000, T0 + 18_000, T0 + 28_000]);
+    vi.setSystemTime(T0 + 41_000);
+    ctx.lines.length = 0;
+    await runSpc(ctx);
+    expect(pointsOf(ctx.lines).map((p) => p.ts)).toEqual([T0 + 38_000]);
+    vi.setSystemTime(T0 + 51_000);
+    ctx.lines.length = 0;
+    await runSpc(ctx);
+    expect(pointsOf(ctx.lines).map((p) => p.ts)).toEqual([T0 + 48_000]);
+  });
+});
+
+describe("run rules across runs", () => {
+  it("detects a run that starts in one run and completes in the next", async () => {
+    await insertSignal(warehouse, subgroupsOf(10), { start: T0 });
+    await insertSignal(warehouse, subgroupsOf(4, 1), { start: subgroupStart(10) });
+    const ctx = recordingContext(warehouse, [peak], Date.now);
+    await runSpc(ctx);
+    expect(ctx.alerts).toEqual([]);
+
+    await insertSignal(warehouse, subgroupsOf(3, 1), { start: subgroupStart(14) });
+    ctx.lines.length = 0;
+    await runSpc(ctx);
+    expect(ctx.alerts).toHaveLength(1);
+    expect(ctx.alerts[0]).toMatchObject({
+      rule: "run",
+      characteristic: "reflow_peak",
+      value: 101,
+      limit: 100,
+      ts: subgroupStart(16) + 4000,
+      source: "spc",
+      state: "raised",
+    });
+    const violation = ctx.lines.find((l) => l.startsWith("spc_violation,"));
+    expect(tagsOf(violation ?? "")).toMatchObject({
+      rule: "run",
+      series: "location",
+      side: "upper",
+    });
+  });
+
+  it("writes the same points and violations in many runs as in one", async () => {
+    const values = [
+      ...subgroupsOf(10),
+      ...subgroupsOf(9, 1),
+      ...subgroupsOf(3),
+      ...subgroupsOf(8, -1),
+    ];
+    await insertSignal(warehouse, values, { start: T0 });
+    const once = recordingContext(warehouse, [peak], Date.now);
+    await runSpc(once);
+    await resetMonitoring(warehouse, "reflow_peak");
+
+    const stepwise = recordingContext(warehouse, [peak], Date.now);
+    for (let k = 10; k <= 30; k += 4) {
+      vi.setSystemTime(subgroupStart(k) + 4001);
+      await runSpc(stepwise);
+    }
+    const results = (lines: string[]) =>
+      lines.filter((l) => !l.startsWith("spc_capability,")).sort();
+    expect(results(stepwise.lines)).toEqual(results(once.lines));
+    expect(once.alerts.map((a) => a.id)).toEqual(stepwise.alerts.map((a) => a.id));
+    expect(once.alerts.length).toBeGreaterThan(0);
+  });
+});
+
+describe("alerts", () => {
+  it("names the units at the station during the out-of-control subgroup, and none elsewhere", async () => {
+    await insertSignal(warehouse, [...subgroupsOf(12), ...subgroupsOf(1, 30)], { start: T0 });
+    await insertVisits(
+      warehouse,
+      Array.from({ length: 13 }, (_, k) => [
+        // Each unit is still in the oven when the next subgroup's first reading is taken.
+        { serial: `U${k}`, start: subgroupStart(k) + 500, complete: subgroupStart(k) + 5200 },
+        {
+          serial: `S${k}`,
+          start: subgroupStart(k),
+          complete: subgroupStart(k) + 4000,
+          station: "spi",
+        },
+      ]).flat(),
+    );
+    const ctx = recordingContext(warehouse, [peak], Date.now);
+    await runSpc(ctx);
+    const beyond = ctx.alerts.filter((a) => a.rule === "beyond-limits");
+    expect(beyond).toHaveLength(1);
+    expect(beyond[0]).toMatchObject({
+      serials: ["U11", "U12"],
+      value: 130,
+      site: "S1",
+      line: "L1",
+      station: "reflow",
+    });
+    expect(beyond[0]?.limit).toBe(pointsOf(ctx.lines)[0]?.ucl);
+  });
+
+  it("holds every unit since the first point of a run, not only the last subgroup's", async () => {
+    await insertSignal(warehouse, [...subgroupsOf(10), ...subgroupsOf(7, 1)], { start: T0 });
+    await insertVisits(
+      warehouse,
+      Array.from({ length: 17 }, (_, k) => ({
+        serial: `U${k}`,
+        start: subgroupStart(k) + 100,
+        complete: subgroupStart(k) + 4100,
+      })),
+    );
+    const ctx = recordingContext(warehouse, [peak], Date.now);
+    await runSpc(ctx);
+    expect(ctx.alerts.map((a) => a.rule)).toEqual(["run"]);
+    expect(ctx.alerts[0]?.serials).toEqual(["U10", "U11", "U12", "U13", "U14", "U15", "U16"]);
+    const line = ctx.lines.find((l) => l.startsWith("spc_violation,")) ?? "";
+    expect(JSON.parse(String(fieldsOf(line).serials))).toEqual(ctx.alerts[0]?.serials);
+    expect(fieldsOf(line).serial_count).toBe(7);
+  });
+
+  it("takes the serials of unit-scoped readings from the readings: SPI boards, test measurements", async () => {
+    const spi = characteristic({
+      name: "paste_volume",
+      source: { measurement: "spi_board", field: "volume_pct_mean", where: { station: "spi" } },
+      subgroup: { size: 1 },
+      chart: "imr",
+      baseline: { minSubgroups: 10 },
+    });
+    const vcc = characteristic({
+      name: "vcc",
+      source: { measurement: "test_measurement", field: "value", match: { name: "vcc_v" } },
+      subgroup: { size: 1 },
+      chart: "imr",
+      baseline: { minSubgroups: 10 },
+    });
+    const volumes = [100, 102, 99, 101, 100, 98, 101, 100, 102, 99, 100, 140, 100];
+    await insertRows(
+      warehouse,
+      "spi_board",
+      volumes.map((volume, i) => ({
+        site: "S1",
+        line: "L1",
+        station: "spi",
+        serial: `B${i}`,
+        volume_pct_mean: volume,
+        ts: T0 + i * 1000,
+      })),
+    );
+    await insertRows(
+      warehouse,
+      "test_measurement",
+      volumes.flatMap((volume, i) => [
+        {
+          site: "S1",
+          line: "L1",
+          station: "fct",
+          serial: `B${i}`,
+          kind: "fct",
+          name: "vcc_v",
+          value: volume / 30,
+          ts: T0 + i * 1000,
+        },
+        {
+          site: "S1",
+          line: "L1",
+          station: "fct",
+          serial: `B${i}`,
+          kind: "fct",
+          name: "i_ma",
+          value: 1000 - i,
+          ts: T0 + i * 1000,
+        },
+      ]),
+    );
+    const ctx = recordingContext(warehouse, [spi, vcc], Date.now);
+    const result = await runSpc(ctx);
+    expect(result.characteristics.map((c) => c.rowsIn)).toEqual([13, 13]);
+    const flagged = ctx.alerts.filter((a) => a.rule === "beyond-limits");
+    expect(flagged.map((a) => [a.characteristic, a.serials])).toEqual([
+      ["paste_volume", ["B11"]],
+      ["vcc", ["B11"]],
+    ]);
+    const dispersion = ctx.alerts.filter((a) => a.rule === "mr:beyond-limits");
+    // The moving range is out at B11 and again at B12: one episode, held since B11.
+    expect(dispersion.map((a) => a.serials)).toEqual([
+      ["B11"],
+      ["B11", "B12"],
+      ["B11"],
+      ["B11", "B12"],
+    ]);
+  });
+
+  it("reads a per-serial feature column, from a table that can be named", async () => {
+    await warehouse.run(
+      "CREATE TABLE features_v2 (serial VARCHAR, line VARCHAR, completed_at BIGINT, reflow_peak_c DOUBLE)",
+    );
+    const peaks = [245, 246, 244, 245, 247, 243, 245, 246, 244, 245, 280];
+    await insertRows(
+      warehouse,
+      "features_v2",
+      peaks.map((p, i) => ({
+        serial: `B${i}`,
+        line: "L1",
+        completed_at: T0 + i,
+        reflow_peak_c: p,
+      })),
+    );
+    const feature = characteristic({
+      name: "unit_peak",
+      source: { feature: "reflow_peak_c", where: { line: "L1" } },
+      subgroup: { size: 1 },
+      chart: "imr",
+      baseline: { minSubgroups: 10 },
+    });
+    const ctx = recordingContext(warehouse, [feature], Date.now);
+    ctx.options = {
+      settleMs: 0,
+      features: { table: "features_v2", serialColumn: "serial", tsColumn: "completed_at" },
+    };
+    await runSpc(ctx);
+    expect(ctx.alerts.find((a) => a.rule === "beyond-limits")?.serials).toEqual(["B10"]);
+    expect(tagsOf(ctx.lines[0] ?? "")).toMatchObject({ line: "L1", site: "*", station: "*" });
+
+    ctx.options = { settleMs: 0 };
+    const failure = await runSpc(ctx).catch((error: unknown) => error);
+    expect((failure as SpcRunError).result.characteristics[0]?.error?.reason).toBe(
+      "unknown-feature",
+    );
+  });
+});
+
+describe("results in InfluxDB", () => {
+  it("rewrites the same lines and alerts when the same data is judged again", async () => {
+    await insertSignal(
+      warehouse,
+      [...subgroupsOf(12), ...subgroupsOf(8, 1), ...subgroupsOf(1, 9)],
+      {
+        start: T0,
+      },
+    );
+    await insertVisits(
+      warehouse,
+      Array.from({ length: 21 }, (_, k) => ({
+        serial: `U${k}`,
+        start: subgroupStart(k),
+        complete: subgroupStart(k) + 4000,
+      })),
+    );
+    const ctx = recordingContext(warehouse, [peak], Date.now);
+    await runSpc(ctx);
+    const first = { lines: [...ctx.lines], alerts: [...ctx.alerts] };
+    expect(first.alerts.length).toBeGreaterThan(0);
+    await resetMonitoring(warehouse, "reflow_peak");
+    ctx.lines.length = 0;
+    ctx.alerts.length = 0;
+    await runSpc(ctx);
+    expect(ctx.lines).toEqual(first.lines);
+    expect(ctx.alerts).toEqual(first.alerts);
+  });
+
+  it("writes points, violations and capability as line protocol", async () => {
+    await insertSignal(warehouse, [...subgroupsOf(10), ...subgroupsOf(1, 9)], { start: T0 });
+    const ctx = recordingContext(warehouse, [peak], Date.now);
+    const result = await runSpc(ctx);
+    const baseline = await currentBaseline(warehouse, "reflow_peak");
+    const x = baseline?.limits.location;
+    const r = baseline?.limits.dispersion;
+    expect(result.rowsOut).toBe(ctx.lines.length);
+    expect(ctx.lines[0]).toBe(
+      `spc_point,characteristic=reflow_peak,chart=xbar,line=L1,series=location,site=S1,station=reflow baseline_version=1i,cl=100,lcl=${x?.lcl},phase=1i,subgroup_size=5i,ucl=${x?.ucl},value=100 ${T0 + 4000}`,
+    );
+    expect(ctx.lines[11]).toBe(
+      `spc_point,characteristic=reflow_peak,chart=r,line=L1,series=dispersion,site=S1,station=reflow baseline_version=1i,cl=4,lcl=0,phase=1i,subgroup_size=5i,ucl=${r?.ucl},value=4 ${T0 + 4000}`,
+    );
+    const id = `spc/reflow_peak/location/beyond-limits/upper/${subgroupStart(10) + 4000}`;
+    expect(ctx.lines[22]).toBe(
+      `spc_violation,characteristic=reflow_peak,line=L1,rule=beyond-limits,series=location,side=upper,site=S1,station=reflow id="${id}",limit=${x?.ucl},serial_count=0i,serials="[]",value=109 ${subgroupStart(10) + 4000}`,
+    );
+    const capability = ctx.lines[23] ?? "";
+    expect(
+      capability.startsWith(
+        "spc_capability,characteristic=reflow_peak,line=L1,site=S1,station=reflow ",
+      ),
+    ).toBe(true);
+    expect(fieldsOf(capability)).toMatchObject({
+      n: 55,
+      subgroups: 11,
+      sigma_method: "UWAVE-R",
+      baseline_version: 1,
+    });
+    expect(ctx.lines).toHaveLength(24);
+  });
+
+  it("formats a point exactly as the client library's Point does", () => {
+    const key = seriesKey("spc_point", {
+      characteristic: "o2 ppm,hall",
+      site: "S=1",
+      line: "L1",
+      station: "reflow",
+      chart: "cusum",
+      series: "location",
+    });
+    const point = {
+      value: 0.1 + 0.2,
+      cl: 0,
+      lcl: -5,
+      ucl: 5,
+      subgroupSize: 5,
+      baselineVersion: 3,
+      phase: 2 as const,
+      mean: 1e-7,
+      lower: -1.5e21,
+      ts: T0,
+    };
+    const expected = new Point("spc_point")
+      .tag("characteristic", "o2 ppm,hall")
+      .tag("site", "S=1")
+      .tag("line", "L1")
+      .tag("station", "reflow")
+      .tag("chart", "cusum")
+      .tag("series", "location")
+      .intField("baseline_version", 3)
+      .floatField("cl", 0)
+      .floatField("lcl", -5)
+      .floatField("lower", -1.5e21)
+      .floatField("mean", 1e-7)
+      .intField("phase", 2)
+      .intField("subgroup_size", 5)
+      .floatField("ucl", 5)
+      .floatField("value", 0.1 + 0.2)
+      .timestamp(String(T0))
+      .toLineProtocol();
+    expect(pointLine(key, point)).toBe(expected);
+  });
+});

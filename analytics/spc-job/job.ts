@@ -1,0 +1,653 @@
+import type { Logger } from "pino";
+import type { Alert } from "../../alerts/index.ts";
+import type { InfluxClient } from "../../influx/index.ts";
+import {
+  type ControlChart,
+  type ControlLimits,
+  computeCapability,
+  computeLimits,
+  evaluate,
+  SpcError,
+  type Violation,
+} from "../spc/index.ts";
+import {
+  AUTOMATIC_BASELINE_AUTHOR,
+  type Baseline,
+  baselineFits,
+  currentBaseline,
+  listBaselines,
+  recordBaseline,
+} from "./baselines.ts";
+import { chartSpec } from "./charts.ts";
+import { type Characteristic, DEFAULT_SPC_JOB_OPTIONS, type SpcJobOptions } from "./config.ts";
+import { SpcJobError } from "./errors.ts";
+import {
+  type FieldValue,
+  line,
+  type PlottedPoint,
+  pointLine,
+  type ResultTags,
+  serialsField,
+  seriesKey,
+} from "./lines.ts";
+import { type Flagged, patternLength, recallScopes } from "./recall.ts";
+import {
+  measuredUnits,
+  originsOf,
+  readReadings,
+  type SerialIndex,
+  type SourceTable,
+  sourceTable,
+  unitsAtStations,
+} from "./source.ts";
+import { type Cursor, type FormedSubgroup, formSubgroups, toChartSubgroup } from "./subgroups.ts";
+import { ensureSpcTables, type SpcWarehouse } from "./tables.ts";
+
+/** What one run of the SPC job works with. */
+export interface SpcJobContext {
+  warehouse: SpcWarehouse;
+  influx: Pick<InfluxClient, "write">;
+  characteristics: readonly Characteristic[];
+  /** Hands a violation to the alert sinks; must not block. */
+  send(alert: Alert): void;
+  /** The clock, epoch ms. */
+  now(): number;
+  log: Pick<Logger, "info" | "warn" | "debug">;
+  /** Job settings; defaults from DEFAULT_SPC_JOB_OPTIONS. */
+  options?: Partial<SpcJobOptions>;
+}
+
+/** How one characteristic's run went. */
+export interface CharacteristicRun {
+  name: string;
+  /** Readings read from the warehouse. */
+  rowsIn: number;
+  /** Lines written to InfluxDB. */
+  rowsOut: number;
+  /** Subgroups judged in this run. */
+  subgroups: number;
+  violations: number;
+  /** Baseline judged against; null while waiting for the first one. */
+  baselineVersion: number | null;
+  /** Set when this characteristic failed; the others still ran. */
+  error?: SpcJobError;
+}
+
+export interface SpcRunResult {
+  rowsIn: number;
+  rowsOut: number;
+  characteristics: CharacteristicRun[];
+}
+
+/** `spc_cursor` as the job reads and writes it. */
+interface MonitoringState {
+  cursor: Cursor | null;
+  /** Subgroups formed so far (the last one's `seq`). */
+  subgroups: number;
+  baselineVersion: number | null;
+  /** Start of the out-of-control episode the last subgroup belongs to, or null. */
+  episodeFrom: number | null;
+  /** The most recent subgroups, oldest first. */
+  history: FormedSubgroup[];
+}
+
+const FRESH: MonitoringState = {
+  cursor: null,
+  subgroups: 0,
+  baselineVersion: null,
+  episodeFrom: null,
+  history: [],
+};
+
+async function loadState(warehouse: SpcWarehouse, name: string): Promise<MonitoringState> {
+  const [row] = await warehouse.all<{
+    cursor_ts: number | null;
+    cursor_offset: number;
+    subgroups: number;
+    baseline_version: number | null;
+    episode_from: number | null;
+    history: string;
+  }>(
+    "SELECT cursor_ts, cursor_offset, subgroups, baseline_version, episode_from, history::VARCHAR AS history FROM spc_cursor WHERE characteristic = $c",
+    { c: name },
+  );
+  if (!row) return FRESH;
+  return {
+    cursor: row.cursor_ts === null ? null : { ts: row.cursor_ts, offset: row.cursor_offset },
+    subgroups: row.subgroups,
+    baselineVersion: row.baseline_version,
+    episodeFrom: row.episode_from,
+    history: JSON.parse(row.history) as FormedSubgroup[],
+  };
+}
+
+async function saveState(
+  warehouse: SpcWarehouse,
+  name: string,
+  state: MonitoringState,
+  now: number,
+): Promise<void> {
+  await warehouse.run(
+    `INSERT OR REPLACE INTO spc_cursor (characteristic, cursor_ts, cursor_offset, subgroups, baseline_version, episode_from, history, updated_at)
+     VALUES ($c, $ts, $offset, $subgroups, $version, $episode, $history, $now)`,
+    {
+      c: name,
+      ts: state.cursor?.ts ?? null,
+      offset: state.cursor?.offset ?? 0,
+      subgroups: state.subgroups,
+      version: state.baselineVersion,
+      episode: state.episodeFrom,
+      history: JSON.stringify(state.history),
+      now,
+    },
+  );
+}
+
+/**
+ * Forgets where monitoring of a characteristic stands, so the next run judges its readings from
+ * the first one again (against the approved baseline). Results written before are overwritten
+ * point for point: they carry the same series and timestamps.
+ */
+export async function resetMonitoring(warehouse: SpcWarehouse, name: string): Promise<void> {
+  await ensureSpcTables(warehouse);
+  await warehouse.run("DELETE FROM spc_cursor WHERE characteristic = $c", { c: name });
+}
+
+function refused(characteristic: Characteristic, error: unknown): unknown {
+  if (error instanceof SpcError) {
+    return new SpcJobError(
+      "spc-refused",
+      `${characteristic.name}: ${error.reason}: ${error.message}`,
+      { cause: error },
+    );
+  }
+  return error;
+}
+
+/**
+ * The approved baseline, or the automatic first one from the first `minSubgroups` subgroups
+ * (approved at once when `autoApproveFirst`, else left proposed). Null while there is none to judge
+ * against: the readings stay unconsumed until there is.
+ */
+async function baselineFor(
+  ctx: SpcJobContext,
+  characteristic: Characteristic,
+  subgroups: readonly FormedSubgroup[],
+  options: SpcJobOptions,
+  now: number,
+): Promise<Baseline | null> {
+  const approved = await currentBaseline(ctx.warehouse, characteristic.name);
+  if (approved !== null) return approved;
+  const { minSubgroups } = characteristic.baseline;
+  const name = characteristic.name;
+  if (subgroups.length < minSubgroups) {
+    ctx.log.info(
+      { characteristic: name, subgroups: subgroups.length, needed: minSubgroups },
+      "waiting for enough subgroups for the first baseline",
+    );
+    return null;
+  }
+  const record = {
+    by: AUTOMATIC_BASELINE_AUTHOR,
+    reason: `first ${minSubgroups} subgroups`,
+    now,
+  };
+  const phase1 = subgroups.slice(0, minSubgroups);
+  if (options.autoApproveFirst) {
+    const baseline = await recordBaseline(ctx.warehouse, characteristic, phase1, {
+      ...record,
+      status: "approved",
+    });
+    ctx.log.info(
+      { characteristic: name, version: baseline.version },
+      "first baseline recorded and approved",
+    );
+    return baseline;
+  }
+  const proposed = (await listBaselines(ctx.warehouse, name)).some((b) => b.status === "proposed");
+  if (!proposed) {
+    const baseline = await recordBaseline(ctx.warehouse, characteristic, phase1, {
+      ...record,
+      status: "proposed",
+    });
+    ctx.log.info(
+      { characteristic: name, version: baseline.version },
+      "first baseline proposed; approve it with `tracebox baseline approve`",
+    );
+  } else {
+    ctx.log.info({ characteristic: name }, "waiting for a proposed baseline to be approved");
+  }
+  return null;
+}
+
+/** site, line and station tags: the characteristic's `where`, else what all its readings share, else `*`. */
+async function resultTags(
+  warehouse: SpcWarehouse,
+  characteristic: Characteristic,
+  table: SourceTable,
+  from: number,
+  to: number,
+): Promise<ResultTags> {
+  const { where } = characteristic.source;
+  const tags = { characteristic: characteristic.name, site: "*", line: "*", station: "*" };
+  const origins =
+    characteristic.source.kind === "feature"
+      ? []
+      : await originsOf(warehouse, table, where, from, to);
+  for (const key of ["site", "line", "station"] as const) {
+    const given = where[key];
+    const seen = new Set(origins.map((origin) => origin[key]));
+    const [only] = seen;
+    tags[key] = given ?? (seen.size === 1 && only ? only : "*");
+  }
+  return tags;
+}
+
+async function unitsOf(
+  warehouse: SpcWarehouse,
+  characteristic: Characteristic,
+  table: SourceTable,
+  options: SpcJobOptions,
+  from: number,
+  to: number,
+): Promise<SerialIndex> {
+  const { source } = characteristic;
+  if (source.kind !== "signal") return measuredUnits(warehouse, table, from, to);
+  const origins = await originsOf(warehouse, table, source.where, from, to);
+  return unitsAtStations(
+    warehouse,
+    origins,
+    {
+      environmental: options.environmental.includes(source.measurement),
+      siteLines: options.siteLines,
+      maxVisitMs: options.maxVisitMs,
+    },
+    from,
+    to,
+  );
+}
+
+type Series = "location" | "dispersion";
+
+interface Judged {
+  readonly series: Series;
+  readonly chart: ControlChart;
+}
+
+/** The statistic a violation is about, and the limit it crossed (the centre line for run rules). */
+function valueAndLimit(
+  chart: ControlChart,
+  violation: Violation,
+): { value: number; limit: number } {
+  const offset = (chart.points[0]?.index ?? 1) - 1;
+  const point = chart.points[violation.index - 1 - offset];
+  if (point === undefined) throw new RangeError(`no point ${violation.index} on the chart`);
+  const upper = violation.side !== "lower";
+  if ("upper" in point) {
+    return upper
+      ? { value: point.upper, limit: point.ucl }
+      : { value: point.lower, limit: point.lcl };
+  }
+  const value = point.statistic;
+  switch (violation.rule) {
+    case "beyond-limits":
+    case "we1":
+    case "nelson1":
+      return { value, limit: upper ? point.ucl : point.lcl };
+    case "we2":
+    case "nelson5":
+      return { value, limit: point.center + (upper ? 2 : -2) * point.sigma };
+    case "we3":
+    case "nelson6":
+      return { value, limit: point.center + (upper ? 1 : -1) * point.sigma };
+    default:
+      return { value, limit: point.center };
+  }
+}
+
+function plottedPoints(
+  judged: Judged,
+  subgroups: readonly FormedSubgroup[],
+  firstNew: number,
+  phaseOf: (subgroup: FormedSubgroup) => 1 | 2,
+  baselineVersion: number,
+  key: string,
+  out: string[],
+): void {
+  const { points } = judged.chart;
+  const offset = (points[0]?.index ?? 1) - 1;
+  for (let position = Math.max(firstNew, offset); position < subgroups.length; position++) {
+    const point = points[position - offset];
+    const subgroup = subgroups[position];
+    if (point === undefined || subgroup === undefined) continue;
+    const base = {
+      lcl: point.lcl,
+      ucl: point.ucl,
+      subgroupSize: subgroup.values.length,
+      baselineVersion,
+      phase: phaseOf(subgroup),
+      ts: subgroup.last,
+    };
+    const plotted: PlottedPoint =
+      "upper" in point
+        ? { ...base, value: point.upper, lower: point.lower, mean: point.mean, cl: point.center }
+        : "mean" in point
+          ? { ...base, value: point.statistic, mean: point.mean, cl: point.center }
+          : { ...base, value: point.statistic, cl: point.center };
+    out.push(pointLine(key, plotted));
+  }
+}
+
+function capabilityLine(
+  characteristic: Characteristic,
+  subgroups: readonly FormedSubgroup[],
+  tags: ResultTags,
+  baseline: Baseline,
+  options: SpcJobOptions,
+): string | null {
+  const spec = chartSpec(characteristic.chart);
+  const { lsl, usl } = characteristic.spec;
+  if (spec.input !== "variables" || (lsl === undefined && usl === undefined)) return null;
+  const recent = subgroups.slice(-options.capabilitySubgroups);
+  const last = recent[recent.length - 1];
+  if (last === undefined) return null;
+  const chartSubgroups = recent.map((subgroup) => toChartSubgroup(characteristic, subgroup));
+  let limits: ControlLimits;
+  try {
+    limits = computeLimits(spec.location, chartSubgroups, {
+      ...characteristic.limits,
+      minSubgroups: 2,
+    });
+    const capability = computeCapability(limits, chartSubgroups, characteristic.spec);
+    const fields: Record<string, FieldValue> = {
+      cp: capability.cp,
+      cpk: capability.cpk,
+      cpm: capability.cpm,
+      pp: capability.pp,
+      ppk: capability.ppk,
+      n: { int: capability.nobs },
+      subgroups: { int: recent.length },
+      sigma_method: capability.sigmaWithinMethod,
+      sigma_within: capability.sigmaWithin,
+      sigma_overall: capability.sigmaOverall,
+      baseline_version: { int: baseline.version },
+    };
+    return line(seriesKey("spc_capability", { ...tags }), fields, last.last);
+  } catch (error) {
+    // Too little spread or too few values in the window for an estimate: no capability this run.
+    if (error instanceof SpcError) return null;
+    throw error;
+  }
+}
+
+async function writeLines(
+  influx: Pick<InfluxClient, "write">,
+  lines: readonly string[],
+  batch: number,
+  name: string,
+): Promise<void> {
+  for (let start = 0; start < lines.length; start += batch) {
+    try {
+      await influx.write(lines.slice(start, start + batch));
+    } catch (error) {
+      throw new SpcJobError(
+        "influx-write",
+        `${name}: writing results to InfluxDB failed: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+}
+
+async function monitor(
+  ctx: SpcJobContext,
+  characteristic: Characteristic,
+  options: SpcJobOptions,
+): Promise<CharacteristicRun> {
+  const { warehouse } = ctx;
+  const { name } = characteristic;
+  const now = ctx.now();
+  const state = await loadState(warehouse, name);
+  const table = await sourceTable(warehouse, characteristic.source, options.features);
+  const before = now - options.settleMs;
+  const readings = await readReadings(warehouse, table, {
+    from: state.cursor?.ts ?? null,
+    skip: state.cursor?.offset ?? 0,
+    before,
+  });
+  const formed = formSubgroups(readings, characteristic.subgroup, {
+    firstSeq: state.subgroups + 1,
+    previous: state.cursor,
+    before,
+  });
+  const run: CharacteristicRun = {
+    name,
+    rowsIn: readings.ts.length,
+    rowsOut: 0,
+    subgroups: 0,
+    violations: 0,
+    baselineVersion: null,
+  };
+  const baseline = await baselineFor(ctx, characteristic, formed.subgroups, options, now);
+  if (baseline === null) return run;
+  run.baselineVersion = baseline.version;
+  if (!baselineFits(baseline, characteristic)) {
+    throw new SpcJobError(
+      "baseline-mismatch",
+      `${name}: the approved baseline v${baseline.version} is for ${baseline.limits.chart} with ${JSON.stringify(baseline.limits.subgroup)}; the configuration asks for ${characteristic.chart} with ${JSON.stringify(characteristic.subgroup)}. Propose and approve a baseline for it (tracebox baseline propose/approve)`,
+    );
+  }
+  const sameBaseline = state.baselineVersion === baseline.version;
+  const history = sameBaseline ? state.history : [];
+  const fresh = formed.subgroups;
+  if (fresh.length === 0) {
+    if (formed.cursor !== state.cursor) {
+      await saveState(warehouse, name, { ...state, cursor: formed.cursor }, now);
+    }
+    return run;
+  }
+
+  // Run rules, EWMA and CUSUM continue from the recent subgroups of earlier runs (qcc's phase I +
+  // newdata as one sequence); only the new subgroups are written and alerted on.
+  const subgroups = [...history, ...fresh];
+  const firstNew = history.length;
+  const chartSubgroups = subgroups.map((subgroup) => toChartSubgroup(characteristic, subgroup));
+  const phases = {
+    phase1: chartSubgroups.slice(0, firstNew),
+    phase2: chartSubgroups.slice(firstNew),
+  };
+  const rules = { rules: characteristic.rules, runLength: characteristic.runLength };
+  const judged: Judged[] = [];
+  try {
+    judged.push({ series: "location", chart: evaluate(baseline.limits.location, phases, rules) });
+    if (baseline.limits.dispersion) {
+      judged.push({
+        series: "dispersion",
+        chart: evaluate(baseline.limits.dispersion, phases, rules),
+      });
+    }
+  } catch (error) {
+    throw refused(characteristic, error);
+  }
+
+  const tags = await resultTags(
+    warehouse,
+    characteristic,
+    table,
+    fresh[0]?.from ?? 0,
+    fresh[fresh.length - 1]?.to ?? 0,
+  );
+  const phaseOf = (subgroup: FormedSubgroup): 1 | 2 =>
+    subgroup.from >= baseline.windowFrom && subgroup.last <= baseline.windowTo ? 1 : 2;
+  const lines: string[] = [];
+  for (const series of judged) {
+    const key = seriesKey("spc_point", {
+      ...tags,
+      chart: series.chart.chart,
+      series: series.series,
+    });
+    plottedPoints(series, subgroups, firstNew, phaseOf, baseline.version, key, lines);
+  }
+
+  const violations = judged.flatMap(({ series, chart }) =>
+    chart.violations
+      .filter((violation) => violation.index - 1 >= firstNew)
+      .map((violation) => ({ series, chart, violation })),
+  );
+  const patterns = new Map<number, number>();
+  for (const { violation } of violations) {
+    const position = violation.index - 1;
+    const pattern = patternLength(violation.rule, characteristic.runLength);
+    patterns.set(position, Math.max(patterns.get(position) ?? 0, pattern));
+  }
+  const flagged: Flagged[] = [...patterns].map(([position, pattern]) => ({ position, pattern }));
+  const recall = recallScopes(
+    flagged,
+    subgroups,
+    firstNew,
+    sameBaseline ? state.episodeFrom : null,
+  );
+  const scopes = [...recall.scopes.values()];
+  const units =
+    scopes.length === 0
+      ? null
+      : await unitsOf(
+          warehouse,
+          characteristic,
+          table,
+          options,
+          Math.min(...scopes.map((scope) => scope.from)),
+          Math.max(...scopes.map((scope) => scope.to)),
+        );
+  const alerts: Alert[] = [];
+  for (const { series, chart, violation } of violations) {
+    const position = violation.index - 1;
+    const subgroup = subgroups[position] as FormedSubgroup;
+    const scope = recall.scopes.get(position) as { from: number; to: number };
+    const serials = units?.between(scope.from, scope.to) ?? [];
+    const { value, limit } = valueAndLimit(chart, violation);
+    const rule = series === "location" ? violation.rule : `${chart.chart}:${violation.rule}`;
+    const id = `spc/${name}/${series}/${violation.rule}${violation.side ? `/${violation.side}` : ""}/${subgroup.last}`;
+    const serialsText = serialsField(serials);
+    lines.push(
+      line(
+        seriesKey("spc_violation", {
+          ...tags,
+          rule: violation.rule,
+          series,
+          ...(violation.side ? { side: violation.side } : {}),
+        }),
+        {
+          id,
+          value,
+          limit,
+          serials: serialsText.json,
+          serials_truncated: serialsText.truncated || null,
+          serial_count: { int: serials.length },
+        },
+        subgroup.last,
+      ),
+    );
+    alerts.push({
+      id,
+      rule,
+      characteristic: name,
+      state: "raised",
+      value,
+      limit,
+      ts: subgroup.last,
+      site: tags.site,
+      line: tags.line,
+      station: tags.station,
+      serials,
+      source: "spc",
+    });
+  }
+  const capability = capabilityLine(characteristic, subgroups, tags, baseline, options);
+  if (capability !== null) lines.push(capability);
+
+  // At least once: results and alerts go out before the cursor moves, so a crash in between
+  // repeats them on the next run, and a repeat overwrites itself (same series, same timestamps,
+  // same alert ids).
+  await writeLines(ctx.influx, lines, options.writeBatchLines, name);
+  for (const alert of alerts) ctx.send(alert);
+  await saveState(
+    warehouse,
+    name,
+    {
+      cursor: formed.cursor,
+      subgroups: state.subgroups + fresh.length,
+      baselineVersion: baseline.version,
+      episodeFrom: recall.openFrom,
+      history: subgroups.slice(-options.historySubgroups),
+    },
+    now,
+  );
+  run.rowsOut = lines.length;
+  run.subgroups = fresh.length;
+  run.violations = violations.length;
+  return run;
+}
+
+/**
+ * One run of the SPC job: for every characteristic, the readings since its cursor become complete
+ * subgroups, judged against the approved frozen baseline (the first one made automatically when
+ * there is none); points, violations and capability go to InfluxDB (`spc_point`, `spc_violation`,
+ * `spc_capability`), each violation to the alert sinks with the units to hold. A characteristic
+ * that fails does not stop the others; the run then throws SpcJobError `characteristics-failed`
+ * carrying every result, after the others are done.
+ */
+export async function runSpc(ctx: SpcJobContext): Promise<SpcRunResult> {
+  const options: SpcJobOptions = { ...DEFAULT_SPC_JOB_OPTIONS, ...ctx.options };
+  await ensureSpcTables(ctx.warehouse);
+  const result: SpcRunResult = { rowsIn: 0, rowsOut: 0, characteristics: [] };
+  for (const characteristic of ctx.characteristics) {
+    let run: CharacteristicRun;
+    try {
+      run = await monitor(ctx, characteristic, options);
+    } catch (error) {
+      const failure =
+        error instanceof SpcJobError
+          ? error
+          : new SpcJobError("unexpected", `${characteristic.name}: ${(error as Error).message}`, {
+              cause: error,
+            });
+      ctx.log.warn(
+        { characteristic: characteristic.name, reason: failure.reason, err: failure },
+        "characteristic failed",
+      );
+      run = {
+        name: characteristic.name,
+        rowsIn: 0,
+        rowsOut: 0,
+        subgroups: 0,
+        violations: 0,
+        baselineVersion: null,
+        error: failure,
+      };
+    }
+    result.rowsIn += run.rowsIn;
+    result.rowsOut += run.rowsOut;
+    result.characteristics.push(run);
+  }
+  const failed = result.characteristics.filter((run) => run.error !== undefined);
+  if (failed.length > 0) {
+    throw new SpcRunError(result, failed);
+  }
+  return result;
+}
+
+/** Some characteristics failed in a run; `result` has every characteristic's outcome. */
+export class SpcRunError extends SpcJobError {
+  constructor(
+    readonly result: SpcRunResult,
+    failed: readonly CharacteristicRun[],
+  ) {
+    super(
+      "characteristics-failed",
+      failed.map((run) => run.error?.message ?? run.name).join("\n"),
+      { retryable: failed.every((run) => run.error?.retryable === true) },
+    );
+    this.name = "SpcRunError";
+  }
+}

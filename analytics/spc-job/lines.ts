@@ -1,0 +1,101 @@
+import { escape as lineEscape } from "@influxdata/influxdb-client";
+
+/** Tags every SPC result carries: which characteristic, measured where. */
+export interface ResultTags {
+  readonly characteristic: string;
+  readonly site: string;
+  readonly line: string;
+  readonly station: string;
+}
+
+/** A field value: a float, an integer, a string or a boolean; null or undefined leaves it out. */
+export type FieldValue = number | { readonly int: number } | string | boolean | null | undefined;
+
+// InfluxDB 1.x refuses string fields longer than 64 KiB; a line it refuses fails its whole batch.
+const MAX_STRING_FIELD = 60_000;
+
+/**
+ * The measurement and tag set of a series, escaped as line protocol wants them, tags sorted by key
+ * as the client library's `Point` sorts them. Made once per series: the per-point work is then
+ * only the fields.
+ */
+export function seriesKey(measurement: string, tags: Readonly<Record<string, string>>): string {
+  const parts = [lineEscape.measurement(measurement)];
+  for (const key of Object.keys(tags).sort()) {
+    const value = tags[key];
+    if (value !== undefined && value !== "")
+      parts.push(`${lineEscape.tag(key)}=${lineEscape.tag(value)}`);
+  }
+  return parts.join(",");
+}
+
+function fieldText(value: Exclude<FieldValue, null | undefined>): string | null {
+  if (typeof value === "number") return Number.isFinite(value) ? String(value) : null;
+  if (typeof value === "string") return lineEscape.quoted(value);
+  if (typeof value === "boolean") return value ? "T" : "F";
+  return Number.isSafeInteger(value.int) ? `${value.int}i` : null;
+}
+
+/** One line: series key, fields sorted by name (unset and non-finite ones left out), ms timestamp. */
+export function line(
+  key: string,
+  fields: Readonly<Record<string, FieldValue>>,
+  ts: number,
+): string {
+  const parts: string[] = [];
+  for (const name of Object.keys(fields).sort()) {
+    const value = fields[name];
+    if (value === null || value === undefined) continue;
+    const text = fieldText(value);
+    if (text !== null) parts.push(`${lineEscape.tag(name)}=${text}`);
+  }
+  return `${key} ${parts.join(",")} ${ts}`;
+}
+
+/** One plotted point of a chart, as `spc_point` holds it. */
+export interface PlottedPoint {
+  readonly value: number;
+  readonly cl: number;
+  readonly lcl: number;
+  readonly ucl: number;
+  readonly subgroupSize: number;
+  readonly baselineVersion: number;
+  readonly phase: 1 | 2;
+  /** EWMA and CUSUM: the subgroup mean fed into the statistic. */
+  readonly mean?: number;
+  /** CUSUM: −C⁻ (`value` is C⁺). */
+  readonly lower?: number;
+  readonly ts: number;
+}
+
+function optionalFloat(name: string, value: number | undefined): string {
+  return value !== undefined && Number.isFinite(value) ? `,${name}=${value}` : "";
+}
+
+/**
+ * A `spc_point` line. Written out by hand rather than through `line()`: a backlog run writes one
+ * of these per subgroup and chart, millions at a time, and the fields are always the same. The
+ * result is what `Point` would give (fields sorted by name, floats as `String(x)`); a unit test
+ * holds the two together.
+ */
+export function pointLine(key: string, p: PlottedPoint): string {
+  return `${key} baseline_version=${p.baselineVersion}i,cl=${p.cl},lcl=${p.lcl}${optionalFloat("lower", p.lower)}${optionalFloat("mean", p.mean)},phase=${p.phase}i,subgroup_size=${p.subgroupSize}i,ucl=${p.ucl},value=${p.value} ${p.ts}`;
+}
+
+/**
+ * The serials as a JSON array that fits an InfluxDB string field: as many as fit, in order, and
+ * whether some were left out (the alert itself carries them all).
+ */
+export function serialsField(serials: readonly string[]): { json: string; truncated: boolean } {
+  const json = JSON.stringify(serials);
+  if (json.length <= MAX_STRING_FIELD) return { json, truncated: false };
+  let length = 2;
+  let count = 0;
+  for (const serial of serials) {
+    const next = JSON.stringify(serial).length + (count > 0 ? 1 : 0);
+    if (length + next > MAX_STRING_FIELD) break;
+    length += next;
+    count++;
+  }
+  return { json: JSON.stringify(serials.slice(0, count)), truncated: true };
+}

@@ -1,0 +1,327 @@
+import type { DuckDBVector } from "@duckdb/node-api";
+import { quoteIdentifier, type SqlValue } from "../warehouse/index.ts";
+import type { CharacteristicSource, FeatureTableOptions } from "./config.ts";
+import { SpcJobError } from "./errors.ts";
+import type { SpcWarehouse } from "./tables.ts";
+
+/** A characteristic's readings in time order, as parallel columns. */
+export interface Readings {
+  /** Epoch ms. */
+  readonly ts: number[];
+  readonly values: number[];
+}
+
+/** Where the readings of a source live: table, columns and the equality filters that select them. */
+export interface SourceTable {
+  table: string;
+  value: string;
+  ts: string;
+  /** Column naming the unit, for sources that are one row per unit; null for station signals. */
+  serial: string | null;
+  filters: [column: string, value: string][];
+}
+
+/** Readings to fetch: those at or after `from` (skipping `skip` rows at exactly `from`), before `before`. */
+export interface ReadingRange {
+  from: number | null;
+  skip: number;
+  /** Exclusive upper bound, epoch ms. */
+  before: number;
+}
+
+function whereFilters(where: { site?: string; line?: string; station?: string }) {
+  const filters: [string, string][] = [];
+  for (const key of ["site", "line", "station"] as const) {
+    const value = where[key];
+    if (value !== undefined) filters.push([key, value]);
+  }
+  return filters;
+}
+
+/** The table and filters of a source; for features, checked against the table as it is now. */
+export async function sourceTable(
+  warehouse: SpcWarehouse,
+  source: CharacteristicSource,
+  features: FeatureTableOptions,
+): Promise<SourceTable> {
+  switch (source.kind) {
+    case "signal":
+      return {
+        table: "signal",
+        value: "value",
+        ts: "ts",
+        serial: null,
+        filters: [
+          ["measurement", source.measurement],
+          ["field", source.field],
+          ...whereFilters(source.where),
+        ],
+      };
+    case "record":
+      return {
+        table: source.table,
+        value: source.field,
+        ts: "ts",
+        serial: "serial",
+        filters: [...whereFilters(source.where), ...Object.entries(source.match)],
+      };
+    case "feature": {
+      const columns = (
+        await warehouse.all<{ column_name: string }>(
+          "SELECT column_name FROM information_schema.columns WHERE table_name = $table",
+          { table: features.table },
+        )
+      ).map((row) => row.column_name);
+      if (columns.length === 0) {
+        throw new SpcJobError(
+          "unknown-feature",
+          `feature table ${features.table} is not in the warehouse (yet); set spc.features.table if it has another name`,
+        );
+      }
+      const filters = whereFilters(source.where);
+      const needed = [
+        source.feature,
+        features.serialColumn,
+        features.tsColumn,
+        ...filters.map(([column]) => column),
+      ];
+      const missing = needed.filter((column) => !columns.includes(column));
+      if (missing.length > 0) {
+        throw new SpcJobError(
+          "unknown-feature",
+          `${features.table} has no column ${missing.join(", ")} (it has: ${columns.join(", ")})`,
+        );
+      }
+      return {
+        table: features.table,
+        value: source.feature,
+        ts: features.tsColumn,
+        serial: features.serialColumn,
+        filters,
+      };
+    }
+  }
+}
+
+/** `"col" = $f0 AND ...` with the values bound, never spliced. */
+function filterSql(table: SourceTable, params: Record<string, SqlValue>): string {
+  return table.filters
+    .map(([column, value], i) => {
+      params[`f${i}`] = value;
+      return `${quoteIdentifier(column)} = $f${i}`;
+    })
+    .join(" AND ");
+}
+
+function numberAt(vector: DuckDBVector, row: number): number {
+  const item = vector.getItem(row);
+  return typeof item === "number" ? item : Number.NaN;
+}
+
+/**
+ * The readings of a source in a range, ordered by time (ties by serial, then value, so the order
+ * is the same on every run). The ts column comes as DOUBLE: epoch ms are exact below 2^53, and
+ * reading doubles from the result vectors is what keeps a million readings cheap.
+ */
+export async function readReadings(
+  warehouse: SpcWarehouse,
+  table: SourceTable,
+  range: ReadingRange,
+): Promise<Readings> {
+  const params: Record<string, SqlValue> = { before: range.before };
+  const ts = quoteIdentifier(table.ts);
+  const value = quoteIdentifier(table.value);
+  const conditions = [
+    filterSql(table, params),
+    `${value} IS NOT NULL`,
+    `isfinite(${value}::DOUBLE)`,
+    `${ts} < $before`,
+  ];
+  if (range.from !== null) {
+    conditions.push(`${ts} >= $from`);
+    params.from = range.from;
+  }
+  const order = [ts, ...(table.serial ? [quoteIdentifier(table.serial)] : []), value].join(", ");
+  const sql = `SELECT ${ts}::DOUBLE AS ts, ${value}::DOUBLE AS value FROM ${quoteIdentifier(table.table)} WHERE ${conditions.filter(Boolean).join(" AND ")} ORDER BY ${order}`;
+  const result = await warehouse.connection.run(sql, params);
+  const readings: Readings = { ts: [], values: [] };
+  let skip = range.skip;
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (chunk === null || chunk.rowCount === 0) break;
+    const tsVector = chunk.getColumnVector(0);
+    const valueVector = chunk.getColumnVector(1);
+    for (let row = 0; row < chunk.rowCount; row++) {
+      const at = numberAt(tsVector, row);
+      if (skip > 0 && at === range.from) {
+        skip--;
+        continue;
+      }
+      readings.ts.push(at);
+      readings.values.push(numberAt(valueVector, row));
+    }
+  }
+  return readings;
+}
+
+/** Site, line and station of a signal's readings in a time range. */
+export interface Origin {
+  site: string;
+  line: string;
+  station: string;
+}
+
+/** Where the readings of a source came from in [from, to]: one origin when `where` names all three. */
+export async function originsOf(
+  warehouse: SpcWarehouse,
+  table: SourceTable,
+  where: { site?: string; line?: string; station?: string },
+  from: number,
+  to: number,
+): Promise<Origin[]> {
+  if (where.site !== undefined && where.line !== undefined && where.station !== undefined) {
+    return [{ site: where.site, line: where.line, station: where.station }];
+  }
+  const params: Record<string, SqlValue> = { from, to };
+  const ts = quoteIdentifier(table.ts);
+  const filters = filterSql(table, params);
+  const rows = await warehouse.all<{
+    site: string | null;
+    line: string | null;
+    station: string | null;
+  }>(
+    `SELECT DISTINCT site, line, station FROM ${quoteIdentifier(table.table)} WHERE ${filters ? `${filters} AND ` : ""}${ts} BETWEEN $from AND $to ORDER BY ALL`,
+    params,
+  );
+  return rows.map((row) => ({
+    site: row.site ?? "",
+    line: row.line ?? "",
+    station: row.station ?? "",
+  }));
+}
+
+/** Units of one time range: who was measured, or who was at the station, between two instants. */
+export interface SerialIndex {
+  /** Serials of the range [from, to] (epoch ms, both included), sorted, each once. */
+  between(from: number, to: number): string[];
+}
+
+function lastAtOrBefore(sorted: readonly number[], limit: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if ((sorted[mid] as number) <= limit) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+function firstAtOrAfter(sorted: readonly number[], limit: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if ((sorted[mid] as number) < limit) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+function uniqueSorted(serials: Iterable<string>): string[] {
+  return [...new Set(serials)].sort();
+}
+
+/** Units measured in [from, to], for sources that carry a serial on every reading. */
+export async function measuredUnits(
+  warehouse: SpcWarehouse,
+  table: SourceTable,
+  from: number,
+  to: number,
+): Promise<SerialIndex> {
+  const serialColumn = table.serial;
+  if (serialColumn === null) throw new TypeError(`${table.table} readings carry no serial`);
+  const params: Record<string, SqlValue> = { from, to };
+  const ts = quoteIdentifier(table.ts);
+  const filters = filterSql(table, params);
+  const rows = await warehouse.all<{ ts: number; serial: string }>(
+    `SELECT ${ts}::DOUBLE AS ts, ${quoteIdentifier(serialColumn)} AS serial FROM ${quoteIdentifier(table.table)} WHERE ${filters ? `${filters} AND ` : ""}${ts} BETWEEN $from AND $to AND ${quoteIdentifier(serialColumn)} IS NOT NULL ORDER BY ${ts}`,
+    params,
+  );
+  const times = rows.map((row) => row.ts);
+  return {
+    between: (a, b) =>
+      uniqueSorted(
+        rows.slice(firstAtOrAfter(times, a), lastAtOrBefore(times, b)).map((row) => row.serial),
+      ),
+  };
+}
+
+/** A unit's stay at a station, from its `start` to its `complete` event (null while it is there). */
+export interface Visit {
+  site: string;
+  line: string;
+  station: string;
+  serial: string;
+  start: number;
+  complete: number | null;
+}
+
+/**
+ * Units at the stations a signal was read at, over [from, to]: visits (start..complete from
+ * `unit_event`) that overlap the range. An environmental channel reaches every station of its
+ * line, a site-level line (a hall sensor) every line of its site, as for the live alerts. Visits
+ * that began more than `maxVisitMs` before `from` are not looked for.
+ */
+export async function unitsAtStations(
+  warehouse: SpcWarehouse,
+  origins: readonly Origin[],
+  reach: { environmental: boolean; siteLines: readonly string[]; maxVisitMs: number },
+  from: number,
+  to: number,
+): Promise<SerialIndex> {
+  const sites = [...new Set(origins.map((o) => o.site))];
+  const params: Record<string, SqlValue> = { earliest: from - reach.maxVisitMs, from, to };
+  const siteList = sites
+    .map((site, i) => {
+      params[`s${i}`] = site;
+      return `$s${i}`;
+    })
+    .join(", ");
+  const rows =
+    sites.length === 0
+      ? []
+      : await warehouse.all<Visit>(
+          `WITH starts AS (
+             SELECT site, line, station, serial, ts FROM unit_event
+             WHERE event = 'start' AND serial IS NOT NULL AND ts BETWEEN $earliest AND $to AND site IN (${siteList})
+           ), completes AS (
+             SELECT site, line, station, serial, ts FROM unit_event
+             WHERE event = 'complete' AND serial IS NOT NULL AND ts >= $earliest AND site IN (${siteList})
+           )
+           SELECT s.site, s.line, s.station, s.serial, s.ts::DOUBLE AS start, c.ts::DOUBLE AS complete
+           FROM starts s ASOF LEFT JOIN completes c
+             ON s.site = c.site AND s.line = c.line AND s.station = c.station AND s.serial = c.serial AND c.ts >= s.ts
+           WHERE c.ts IS NULL OR c.ts >= $from
+           ORDER BY start`,
+          params,
+        );
+  const reaches = (visit: Visit) =>
+    origins.some(
+      (o) =>
+        o.site === visit.site &&
+        (reach.siteLines.includes(o.line) || o.line === visit.line) &&
+        (reach.environmental || reach.siteLines.includes(o.line) || o.station === visit.station),
+    );
+  const visits = rows.filter(reaches);
+  const starts = visits.map((v) => v.start);
+  return {
+    between: (a, b) =>
+      uniqueSorted(
+        visits
+          .slice(0, lastAtOrBefore(starts, b))
+          .filter((v) => v.complete === null || v.complete >= a)
+          .map((v) => v.serial),
+      ),
+  };
+}

@@ -1,0 +1,131 @@
+import type { Subgroup } from "../spc/index.ts";
+import { chartSpec } from "./charts.ts";
+import type { Characteristic, SubgroupSpec } from "./config.ts";
+import type { Readings } from "./source.ts";
+
+/** A complete subgroup of readings, numbered in the order the characteristic formed them. */
+export interface FormedSubgroup {
+  /** 1-based position among all subgroups of the characteristic; its label on the chart. */
+  readonly seq: number;
+  /** First instant the subgroup covers: its first reading, or its time window's start (epoch ms). */
+  readonly from: number;
+  /** Last instant it covers: its last reading, or its window's last millisecond. */
+  readonly to: number;
+  /** Its last reading: the timestamp of everything written about it. */
+  readonly last: number;
+  readonly values: number[];
+}
+
+/** How far a characteristic's readings are consumed: every reading before `ts`, and `offset` at `ts`. */
+export interface Cursor {
+  readonly ts: number;
+  readonly offset: number;
+}
+
+export interface Formed {
+  readonly subgroups: FormedSubgroup[];
+  /** Where the next run starts; the previous cursor when nothing was consumed. */
+  readonly cursor: Cursor | null;
+  /** Time windows that closed with fewer readings than `minSize` (consumed, not charted). */
+  readonly sparseWindows: number;
+}
+
+/**
+ * Complete subgroups only: N consecutive readings, or epoch-aligned time windows that have
+ * closed (window end ≤ `before`). What is left over (an incomplete trailing subgroup) is not
+ * consumed, and waits for the next run.
+ */
+export function formSubgroups(
+  readings: Readings,
+  spec: SubgroupSpec,
+  at: { firstSeq: number; previous: Cursor | null; before: number },
+): Formed {
+  const { ts, values } = readings;
+  const subgroups: FormedSubgroup[] = [];
+  if (spec.kind === "size") {
+    const count = Math.floor(values.length / spec.size);
+    for (let k = 0; k < count; k++) {
+      const start = k * spec.size;
+      const end = start + spec.size;
+      subgroups.push({
+        seq: at.firstSeq + k,
+        from: ts[start] as number,
+        to: ts[end - 1] as number,
+        last: ts[end - 1] as number,
+        values: values.slice(start, end),
+      });
+    }
+    const consumed = count * spec.size;
+    if (consumed === 0) return { subgroups, cursor: at.previous, sparseWindows: 0 };
+    const lastTs = ts[consumed - 1] as number;
+    let offset = 0;
+    for (let i = consumed - 1; i >= 0 && ts[i] === lastTs; i--) offset++;
+    if (at.previous !== null && at.previous.ts === lastTs) offset += at.previous.offset;
+    return { subgroups, cursor: { ts: lastTs, offset }, sparseWindows: 0 };
+  }
+  const width = spec.windowMs;
+  let cursor = at.previous;
+  let sparseWindows = 0;
+  let i = 0;
+  while (i < values.length) {
+    const windowStart = Math.floor((ts[i] as number) / width) * width;
+    const windowEnd = windowStart + width;
+    if (windowEnd > at.before) break;
+    let j = i;
+    while (j < values.length && (ts[j] as number) < windowEnd) j++;
+    if (j - i >= spec.minSize) {
+      subgroups.push({
+        seq: at.firstSeq + subgroups.length,
+        from: windowStart,
+        to: windowEnd - 1,
+        last: ts[j - 1] as number,
+        values: values.slice(i, j),
+      });
+    } else {
+      sparseWindows++;
+    }
+    cursor = { ts: windowEnd, offset: 0 };
+    i = j;
+  }
+  return { subgroups, cursor, sparseWindows };
+}
+
+/**
+ * What the SPC engine charts for one subgroup. Measurements as they are; for the attribute
+ * charts each reading is one unit: p and np count the units out of specification (outside
+ * lsl..usl when given, else a non-zero reading, e.g. a fail flag), c and u add the readings up
+ * as nonconformities (a defect count per unit), u per unit inspected.
+ */
+export function toChartSubgroup(
+  characteristic: Pick<Characteristic, "chart" | "spec">,
+  subgroup: Pick<FormedSubgroup, "seq" | "values">,
+): Subgroup {
+  const label = String(subgroup.seq);
+  const { values } = subgroup;
+  if (chartSpec(characteristic.chart).input === "variables") return { label, values };
+  switch (characteristic.chart) {
+    case "p":
+    case "np": {
+      const { lsl, usl } = characteristic.spec;
+      const bySpec = lsl !== undefined || usl !== undefined;
+      let count = 0;
+      for (const value of values) {
+        const nonconforming = bySpec
+          ? (lsl !== undefined && value < lsl) || (usl !== undefined && value > usl)
+          : value !== 0;
+        if (nonconforming) count++;
+      }
+      return { label, count, size: values.length };
+    }
+    case "c":
+      return { label, count: sumOf(values) };
+    default:
+      return { label, count: sumOf(values), size: values.length };
+  }
+}
+
+function sumOf(values: readonly number[]): number {
+  let total = 0;
+  for (const value of values) total += value;
+  return total;
+}

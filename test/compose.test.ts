@@ -24,7 +24,7 @@ const compose = parse(readFileSync(resolve(root, "docker-compose.yml"), "utf8"))
 describe("docker-compose.yml", () => {
   it("has the full stack", () => {
     expect(Object.keys(compose.services)).toEqual(
-      expect.arrayContaining(["mosquitto", "influxdb", "grafana", "ingest"]),
+      expect.arrayContaining(["mosquitto", "influxdb", "grafana", "ingest", "jobs"]),
     );
   });
 

@@ -124,12 +124,21 @@ export function baselineFits(baseline: Baseline, characteristic: Characteristic)
   );
 }
 
-/** Records a baseline as the next version; `approved` also retires the one approved before. */
+/**
+ * Records a baseline as the next version; `approved` also retires the one approved before. The
+ * window is the one chosen, or else the span of the phase-I subgroups.
+ */
 export async function recordBaseline(
   warehouse: SpcWarehouse,
   characteristic: Characteristic,
   phase1: readonly FormedSubgroup[],
-  record: { by: string; reason: string; now: number; status: "proposed" | "approved" },
+  record: {
+    by: string;
+    reason: string;
+    now: number;
+    status: "proposed" | "approved";
+    window?: { from: number; to: number };
+  },
 ): Promise<Baseline> {
   await ensureSpcTables(warehouse);
   const first = phase1[0];
@@ -164,8 +173,8 @@ export async function recordBaseline(
         c: characteristic.name,
         v: next,
         limits: JSON.stringify(limits),
-        from: first.from,
-        to: last.to,
+        from: record.window?.from ?? first.from,
+        to: record.window?.to ?? last.to,
         subgroups: phase1.length,
         now: record.now,
         by: record.by,
@@ -231,6 +240,7 @@ export async function proposeBaseline(
     reason: proposal.reason,
     now: proposal.now ?? Date.now(),
     status: "proposed",
+    window: { from: proposal.from, to: proposal.to },
   });
 }
 

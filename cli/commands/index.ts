@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { baselineCommand } from "./baseline.ts";
 import { configCommand } from "./config.ts";
 import { demoCommand } from "./demo.ts";
 import { ingestCommand } from "./ingest.ts";
@@ -12,6 +13,7 @@ export type CommandModule = (program: Command) => void;
 
 /** Every command of `tracebox`; adding one is one file and one line here. */
 export const commands: CommandModule[] = [
+  baselineCommand,
   configCommand,
   demoCommand,
   ingestCommand,

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { AlertsConfigError } from "../alerts/index.ts";
+import { SpcConfigError } from "../analytics/spc-job/index.ts";
 import { ConfigError } from "../config/index.ts";
 import { JobsConfigError } from "../jobs/index.ts";
 import { commands } from "./commands/index.ts";
@@ -26,7 +27,8 @@ export async function main(argv: string[]): Promise<number> {
     if (
       error instanceof ConfigError ||
       error instanceof AlertsConfigError ||
-      error instanceof JobsConfigError
+      error instanceof JobsConfigError ||
+      error instanceof SpcConfigError
     ) {
       process.stderr.write(`invalid configuration:\n${error.message}\n`);
       return 2;

@@ -1,4 +1,5 @@
 import type { Alert } from "../alerts/index.ts";
+import { parseSpcSection, runSpc } from "../analytics/spc-job/index.ts";
 import { syncFromInflux, type Warehouse } from "../analytics/warehouse/index.ts";
 import { runYield } from "../analytics/yield/index.ts";
 import type { Config } from "../config/index.ts";
@@ -28,6 +29,23 @@ export const JOB_CATALOG: Partial<Record<JobName, JobFactory>> = {
       const result = await syncFromInflux(ctx.warehouse, ctx.influx, {
         ...(lateWindowMs === undefined ? {} : { lateWindowMs }),
         signal: ctx.signal,
+      });
+      return { rowsIn: result.rowsIn, rowsOut: result.rowsOut };
+    },
+  }),
+  spc: (schedule) => ({
+    name: "spc",
+    schedule,
+    async run(ctx) {
+      const spc = parseSpcSection(ctx.config.sections.spc);
+      const result = await runSpc({
+        warehouse: ctx.warehouse,
+        influx: ctx.influx,
+        characteristics: spc.characteristics,
+        options: spc.options,
+        send: ctx.sendAlert,
+        now: Date.now,
+        log: ctx.log,
       });
       return { rowsIn: result.rowsIn, rowsOut: result.rowsOut };
     },

@@ -2,6 +2,7 @@ import { join, resolve } from "node:path";
 import { Point } from "@influxdata/influxdb-client";
 import { Registry } from "prom-client";
 import { type AlertService, startAlerts } from "../alerts/index.ts";
+import { parseSpcSection } from "../analytics/spc-job/index.ts";
 import { Warehouse } from "../analytics/warehouse/index.ts";
 import { type Config, createLogger, startStatusServer } from "../config/index.ts";
 import { createInfluxClient } from "../influx/index.ts";
@@ -42,6 +43,8 @@ export async function startJobs(
 ): Promise<JobsProcess> {
   const log = createLogger("jobs", config.logLevel);
   const section = parseJobsSection(config.sections.jobs);
+  // Validated at start, not at the first run: a bad characteristic stops the process with its field named.
+  parseSpcSection(config.sections.spc);
   const warehouse = await Warehouse.open(join(resolve(config.dataDir), "warehouse.duckdb"));
   const influx = createInfluxClient({
     url: config.influxUrl,

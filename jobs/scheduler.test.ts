@@ -108,3 +108,19 @@ describe("Scheduler", () => {
     ).toThrow(/job bad: schedule "every minute" is not a valid cron expression/);
   });
 });
+
+describe("tracebox.example.yaml", () => {
+  it("has valid spc and jobs sections", async () => {
+    const { loadConfig } = await import("../config/index.ts");
+    const { parseSpcSection } = await import("../analytics/spc-job/index.ts");
+    const { parseJobsSection } = await import("./index.ts");
+    const file = new URL("../tracebox.example.yaml", import.meta.url).pathname;
+    const { sections } = loadConfig({ env: { TRACEBOX_CONFIG: file } }).config;
+    expect(parseSpcSection(sections.spc).characteristics.map((c) => c.name)).toEqual([
+      "spi-volume",
+      "fct-3v3-rail",
+      "spi-min-volume",
+    ]);
+    expect(parseJobsSection(sections.jobs).schedules.spc).toBe("5-59/10 * * * * *");
+  });
+});

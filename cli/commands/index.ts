@@ -4,6 +4,7 @@ import { configCommand } from "./config.ts";
 import { demoCommand } from "./demo.ts";
 import { ingestCommand } from "./ingest.ts";
 import { jobsCommand } from "./jobs.ts";
+import { predictCommand } from "./predict.ts";
 import { servicesCommand } from "./services.ts";
 import { simulateCommand } from "./simulate.ts";
 import { spcCommand } from "./spc.ts";
@@ -18,6 +19,7 @@ export const commands: CommandModule[] = [
   demoCommand,
   ingestCommand,
   jobsCommand,
+  predictCommand,
   servicesCommand,
   simulateCommand,
   spcCommand,

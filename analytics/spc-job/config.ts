@@ -146,6 +146,7 @@ export const SpcSectionSchema = Type.Object(
       ),
     ),
     writeBatchLines: Type.Optional(Type.Integer({ minimum: 1, description: "an integer >= 1" })),
+    maxReadingsPerPass: Type.Optional(Type.Integer({ minimum: 1, description: "an integer >= 1" })),
   },
   { additionalProperties: false },
 );
@@ -246,6 +247,11 @@ export interface SpcJobOptions {
   features: FeatureTableOptions;
   /** Lines per InfluxDB write request. Default 5000. */
   writeBatchLines: number;
+  /**
+   * Most readings judged in one pass; a backlog takes several passes, each committed before the
+   * next, so memory stays bounded and a crash mid-backlog resumes where it stopped. Default 100000.
+   */
+  maxReadingsPerPass: number;
 }
 
 export const DEFAULT_SPC_JOB_OPTIONS: Readonly<SpcJobOptions> = Object.freeze({
@@ -258,6 +264,7 @@ export const DEFAULT_SPC_JOB_OPTIONS: Readonly<SpcJobOptions> = Object.freeze({
   siteLines: [...DEFAULT_ALERTS.siteLines],
   features: Object.freeze({ table: "unit_features", serialColumn: "serial", tsColumn: "ts" }),
   writeBatchLines: 5000,
+  maxReadingsPerPass: 100_000,
 });
 
 /** Phase-I subgroups of the automatic first baseline when a characteristic does not say. */
@@ -435,6 +442,7 @@ function resolveOptions(section: SpcSection): SpcJobOptions {
     siteLines: section.siteLines ?? [...d.siteLines],
     features: { ...d.features, ...section.features },
     writeBatchLines: section.writeBatchLines ?? d.writeBatchLines,
+    maxReadingsPerPass: section.maxReadingsPerPass ?? d.maxReadingsPerPass,
   };
 }
 

@@ -11,7 +11,7 @@ import {
   runSpc,
   SpcRunError,
 } from "./index.ts";
-import { pointLine, seriesKey } from "./lines.ts";
+import { PointLines, seriesKey } from "./lines.ts";
 import {
   characteristic,
   fieldsOf,
@@ -251,6 +251,19 @@ describe("subgroups", () => {
     ctx.lines.length = 0;
     await runSpc(ctx);
     expect(pointsOf(ctx.lines).map((p) => p.ts)).toEqual([T0 + 48_000]);
+
+    // In passes smaller than a window, a window cut by the pass limit is never closed early.
+    await resetMonitoring(warehouse, "o2");
+    const passes = recordingContext(warehouse, [windows], Date.now);
+    passes.options = { settleMs: 1000, maxReadingsPerPass: 3 };
+    await runSpc(passes);
+    expect(pointsOf(passes.lines).map((p) => [p.ts, p.subgroup_size])).toEqual([
+      [T0 + 8000, 5],
+      [T0 + 18_000, 5],
+      [T0 + 28_000, 5],
+      [T0 + 38_000, 5],
+      [T0 + 48_000, 5],
+    ]);
   });
 });
 
@@ -539,18 +552,6 @@ describe("results in InfluxDB", () => {
       chart: "cusum",
       series: "location",
     });
-    const point = {
-      value: 0.1 + 0.2,
-      cl: 0,
-      lcl: -5,
-      ucl: 5,
-      subgroupSize: 5,
-      baselineVersion: 3,
-      phase: 2 as const,
-      mean: 1e-7,
-      lower: -1.5e21,
-      ts: T0,
-    };
     const expected = new Point("spc_point")
       .tag("characteristic", "o2 ppm,hall")
       .tag("site", "S=1")
@@ -569,6 +570,11 @@ describe("results in InfluxDB", () => {
       .floatField("value", 0.1 + 0.2)
       .timestamp(String(T0))
       .toLineProtocol();
-    expect(pointLine(key, point)).toBe(expected);
+    const lines = new PointLines(key, 3);
+    expect(lines.line(0.1 + 0.2, 0, -5, 5, 5, 2, T0, 1e-7, -1.5e21)).toBe(expected);
+    // The limits' text is reused only while the limits stay the same.
+    expect(lines.line(1, 0, -6, 6, 5, 2, T0 + 1)).toBe(
+      `${key} baseline_version=3i,cl=0,lcl=-6,phase=2i,subgroup_size=5i,ucl=6,value=1 ${T0 + 1}`,
+    );
   });
 });

@@ -24,8 +24,7 @@ import { SpcJobError } from "./errors.ts";
 import {
   type FieldValue,
   line,
-  type PlottedPoint,
-  pointLine,
+  PointLines,
   type ResultTags,
   serialsField,
   seriesKey,
@@ -34,6 +33,7 @@ import { type Flagged, patternLength, recallScopes } from "./recall.ts";
 import {
   measuredUnits,
   originsOf,
+  type Readings,
   readReadings,
   type SerialIndex,
   type SourceTable,
@@ -305,37 +305,67 @@ function valueAndLimit(
   }
 }
 
-function plottedPoints(
+/** Writes the `spc_point` lines of the new subgroups of one chart, a batch at a time. */
+async function writePoints(
   judged: Judged,
   subgroups: readonly FormedSubgroup[],
   firstNew: number,
   phaseOf: (subgroup: FormedSubgroup) => 1 | 2,
-  baselineVersion: number,
-  key: string,
-  out: string[],
-): void {
+  writer: (lines: string[]) => Promise<void>,
+  batch: number,
+  lines: PointLines,
+): Promise<number> {
   const { points } = judged.chart;
   const offset = (points[0]?.index ?? 1) - 1;
-  for (let position = Math.max(firstNew, offset); position < subgroups.length; position++) {
-    const point = points[position - offset];
-    const subgroup = subgroups[position];
-    if (point === undefined || subgroup === undefined) continue;
-    const base = {
-      lcl: point.lcl,
-      ucl: point.ucl,
-      subgroupSize: subgroup.values.length,
-      baselineVersion,
-      phase: phaseOf(subgroup),
-      ts: subgroup.last,
-    };
-    const plotted: PlottedPoint =
-      "upper" in point
-        ? { ...base, value: point.upper, lower: point.lower, mean: point.mean, cl: point.center }
-        : "mean" in point
-          ? { ...base, value: point.statistic, mean: point.mean, cl: point.center }
-          : { ...base, value: point.statistic, cl: point.center };
-    out.push(pointLine(key, plotted));
+  let written = 0;
+  for (let start = Math.max(firstNew, offset); start < subgroups.length; start += batch) {
+    const end = Math.min(subgroups.length, start + batch);
+    const out: string[] = [];
+    for (let position = start; position < end; position++) {
+      const point = points[position - offset];
+      const subgroup = subgroups[position];
+      if (point === undefined || subgroup === undefined) continue;
+      const size = subgroup.values.length;
+      const phase = phaseOf(subgroup);
+      out.push(
+        "upper" in point
+          ? lines.line(
+              point.upper,
+              point.center,
+              point.lcl,
+              point.ucl,
+              size,
+              phase,
+              subgroup.last,
+              point.mean,
+              point.lower,
+            )
+          : "mean" in point
+            ? lines.line(
+                point.statistic,
+                point.center,
+                point.lcl,
+                point.ucl,
+                size,
+                phase,
+                subgroup.last,
+                point.mean,
+              )
+            : lines.line(
+                point.statistic,
+                point.center,
+                point.lcl,
+                point.ucl,
+                size,
+                phase,
+                subgroup.last,
+              ),
+      );
+    }
+    await writer(out);
+    written += out.length;
   }
+  return written;
 }
 
 function capabilityLine(
@@ -380,15 +410,15 @@ function capabilityLine(
   }
 }
 
-async function writeLines(
+/** One write request; a failure becomes SpcJobError `influx-write` (retryable). */
+function influxWriter(
   influx: Pick<InfluxClient, "write">,
-  lines: readonly string[],
-  batch: number,
   name: string,
-): Promise<void> {
-  for (let start = 0; start < lines.length; start += batch) {
+): (lines: string[]) => Promise<void> {
+  return async (lines) => {
+    if (lines.length === 0) return;
     try {
-      await influx.write(lines.slice(start, start + batch));
+      await influx.write(lines);
     } catch (error) {
       throw new SpcJobError(
         "influx-write",
@@ -396,55 +426,137 @@ async function writeLines(
         { cause: error },
       );
     }
-  }
+  };
 }
 
+/** What one pass over a characteristic's readings did. */
+interface Pass {
+  rowsOut: number;
+  subgroups: number;
+  violations: number;
+  baselineVersion: number | null;
+  /** Readings consumed from the front of the pass. */
+  consumed: number;
+  /** No approved baseline, though there were enough subgroups for one: a person must approve it. */
+  awaitingApproval: boolean;
+  /** Where monitoring stands after the pass. */
+  state: MonitoringState;
+}
+
+/**
+ * A characteristic's run: its readings since the cursor are read at once (two numeric columns,
+ * 16 bytes a reading) and judged in passes of at most `maxReadingsPerPass`. Each pass is committed
+ * (results written, cursor saved) before the next, exactly as consecutive runs would be, so the
+ * per-subgroup objects of a large backlog never pile up, and a crash mid-backlog resumes where it
+ * stopped. A pass that cannot complete a subgroup within its share (a long time window, or the
+ * first baseline) is given twice as many readings.
+ */
 async function monitor(
   ctx: SpcJobContext,
   characteristic: Characteristic,
   options: SpcJobOptions,
 ): Promise<CharacteristicRun> {
-  const { warehouse } = ctx;
-  const { name } = characteristic;
   const now = ctx.now();
-  const state = await loadState(warehouse, name);
-  const table = await sourceTable(warehouse, characteristic.source, options.features);
+  const table = await sourceTable(ctx.warehouse, characteristic.source, options.features);
+  let state = await loadState(ctx.warehouse, characteristic.name);
   const before = now - options.settleMs;
-  const readings = await readReadings(warehouse, table, {
+  const readings = await readReadings(ctx.warehouse, table, {
     from: state.cursor?.ts ?? null,
     skip: state.cursor?.offset ?? 0,
     before,
   });
-  const formed = formSubgroups(readings, characteristic.subgroup, {
-    firstSeq: state.subgroups + 1,
-    previous: state.cursor,
-    before,
-  });
   const run: CharacteristicRun = {
-    name,
+    name: characteristic.name,
     rowsIn: readings.ts.length,
     rowsOut: 0,
     subgroups: 0,
     violations: 0,
     baselineVersion: null,
   };
+  let start = 0;
+  let share = options.maxReadingsPerPass;
+  for (;;) {
+    const end = Math.min(readings.ts.length, start + share);
+    const more = end < readings.ts.length;
+    const slice = { ts: readings.ts.slice(start, end), values: readings.values.slice(start, end) };
+    const pass = await judgePass(
+      ctx,
+      characteristic,
+      options,
+      table,
+      now,
+      state,
+      slice,
+      more,
+      before,
+    );
+    run.rowsOut += pass.rowsOut;
+    run.subgroups += pass.subgroups;
+    run.violations += pass.violations;
+    run.baselineVersion = pass.baselineVersion ?? run.baselineVersion;
+    state = pass.state;
+    start += pass.consumed;
+    if (!more || pass.awaitingApproval) return run;
+    share = pass.consumed > 0 ? options.maxReadingsPerPass : share * 2;
+  }
+}
+
+async function judgePass(
+  ctx: SpcJobContext,
+  characteristic: Characteristic,
+  options: SpcJobOptions,
+  table: SourceTable,
+  now: number,
+  state: MonitoringState,
+  readings: Readings,
+  more: boolean,
+  settled: number,
+): Promise<Pass> {
+  const { warehouse } = ctx;
+  const { name } = characteristic;
+  let before = settled;
+  const lastTs = readings.ts[readings.ts.length - 1];
+  if (more && lastTs !== undefined && characteristic.subgroup.kind === "window") {
+    // The window of the last reading of this pass may go on in the next: not complete yet.
+    const width = characteristic.subgroup.windowMs;
+    before = Math.min(before, Math.floor(lastTs / width) * width);
+  }
+  const formed = formSubgroups(readings, characteristic.subgroup, {
+    firstSeq: state.subgroups + 1,
+    previous: state.cursor,
+    before,
+  });
+  const pass: Pass = {
+    rowsOut: 0,
+    subgroups: 0,
+    violations: 0,
+    baselineVersion: null,
+    consumed: 0,
+    awaitingApproval: false,
+    state,
+  };
   const baseline = await baselineFor(ctx, characteristic, formed.subgroups, options, now);
-  if (baseline === null) return run;
-  run.baselineVersion = baseline.version;
+  if (baseline === null) {
+    const enough = formed.subgroups.length >= characteristic.baseline.minSubgroups;
+    return { ...pass, awaitingApproval: enough };
+  }
+  pass.baselineVersion = baseline.version;
   if (!baselineFits(baseline, characteristic)) {
     throw new SpcJobError(
       "baseline-mismatch",
       `${name}: the approved baseline v${baseline.version} is for ${baseline.limits.chart} with ${JSON.stringify(baseline.limits.subgroup)}; the configuration asks for ${characteristic.chart} with ${JSON.stringify(characteristic.subgroup)}. Propose and approve a baseline for it (tracebox baseline propose/approve)`,
     );
   }
+  pass.consumed = formed.consumed;
   const sameBaseline = state.baselineVersion === baseline.version;
   const history = sameBaseline ? state.history : [];
   const fresh = formed.subgroups;
   if (fresh.length === 0) {
     if (formed.cursor !== state.cursor) {
-      await saveState(warehouse, name, { ...state, cursor: formed.cursor }, now);
+      pass.state = { ...state, cursor: formed.cursor };
+      await saveState(warehouse, name, pass.state, now);
     }
-    return run;
+    return pass;
   }
 
   // Run rules, EWMA and CUSUM continue from the recent subgroups of earlier runs (qcc's phase I +
@@ -479,14 +591,26 @@ async function monitor(
   );
   const phaseOf = (subgroup: FormedSubgroup): 1 | 2 =>
     subgroup.from >= baseline.windowFrom && subgroup.last <= baseline.windowTo ? 1 : 2;
-  const lines: string[] = [];
+  // At least once: results and alerts go out before the cursor moves, so a crash in between
+  // repeats them on the next run, and a repeat overwrites itself (same series, same timestamps,
+  // same alert ids).
+  const write = influxWriter(ctx.influx, name);
+  let written = 0;
   for (const series of judged) {
     const key = seriesKey("spc_point", {
       ...tags,
       chart: series.chart.chart,
       series: series.series,
     });
-    plottedPoints(series, subgroups, firstNew, phaseOf, baseline.version, key, lines);
+    written += await writePoints(
+      series,
+      subgroups,
+      firstNew,
+      phaseOf,
+      write,
+      options.writeBatchLines,
+      new PointLines(key, baseline.version),
+    );
   }
 
   const violations = judged.flatMap(({ series, chart }) =>
@@ -516,10 +640,12 @@ async function monitor(
           characteristic,
           table,
           options,
-          Math.min(...scopes.map((scope) => scope.from)),
-          Math.max(...scopes.map((scope) => scope.to)),
+          scopes.reduce((least, scope) => Math.min(least, scope.from), Number.POSITIVE_INFINITY),
+          scopes.reduce((most, scope) => Math.max(most, scope.to), Number.NEGATIVE_INFINITY),
         );
   const alerts: Alert[] = [];
+  const lines: string[] = [];
+  const violationKeys = new Map<string, string>();
   for (const { series, chart, violation } of violations) {
     const position = violation.index - 1;
     const subgroup = subgroups[position] as FormedSubgroup;
@@ -529,14 +655,20 @@ async function monitor(
     const rule = series === "location" ? violation.rule : `${chart.chart}:${violation.rule}`;
     const id = `spc/${name}/${series}/${violation.rule}${violation.side ? `/${violation.side}` : ""}/${subgroup.last}`;
     const serialsText = serialsField(serials);
+    const keyOf = `${series}/${violation.rule}/${violation.side ?? ""}`;
+    let key = violationKeys.get(keyOf);
+    if (key === undefined) {
+      key = seriesKey("spc_violation", {
+        ...tags,
+        rule: violation.rule,
+        series,
+        ...(violation.side ? { side: violation.side } : {}),
+      });
+      violationKeys.set(keyOf, key);
+    }
     lines.push(
       line(
-        seriesKey("spc_violation", {
-          ...tags,
-          rule: violation.rule,
-          series,
-          ...(violation.side ? { side: violation.side } : {}),
-        }),
+        key,
         {
           id,
           value,
@@ -566,27 +698,22 @@ async function monitor(
   const capability = capabilityLine(characteristic, subgroups, tags, baseline, options);
   if (capability !== null) lines.push(capability);
 
-  // At least once: results and alerts go out before the cursor moves, so a crash in between
-  // repeats them on the next run, and a repeat overwrites itself (same series, same timestamps,
-  // same alert ids).
-  await writeLines(ctx.influx, lines, options.writeBatchLines, name);
+  for (let start = 0; start < lines.length; start += options.writeBatchLines) {
+    await write(lines.slice(start, start + options.writeBatchLines));
+  }
   for (const alert of alerts) ctx.send(alert);
-  await saveState(
-    warehouse,
-    name,
-    {
-      cursor: formed.cursor,
-      subgroups: state.subgroups + fresh.length,
-      baselineVersion: baseline.version,
-      episodeFrom: recall.openFrom,
-      history: subgroups.slice(-options.historySubgroups),
-    },
-    now,
-  );
-  run.rowsOut = lines.length;
-  run.subgroups = fresh.length;
-  run.violations = violations.length;
-  return run;
+  pass.state = {
+    cursor: formed.cursor,
+    subgroups: state.subgroups + fresh.length,
+    baselineVersion: baseline.version,
+    episodeFrom: recall.openFrom,
+    history: subgroups.slice(-options.historySubgroups),
+  };
+  await saveState(warehouse, name, pass.state, now);
+  pass.rowsOut = written + lines.length;
+  pass.subgroups = fresh.length;
+  pass.violations = violations.length;
+  return pass;
 }
 
 /**

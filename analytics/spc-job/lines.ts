@@ -52,34 +52,56 @@ export function line(
   return `${key} ${parts.join(",")} ${ts}`;
 }
 
-/** One plotted point of a chart, as `spc_point` holds it. */
-export interface PlottedPoint {
-  readonly value: number;
-  readonly cl: number;
-  readonly lcl: number;
-  readonly ucl: number;
-  readonly subgroupSize: number;
-  readonly baselineVersion: number;
-  readonly phase: 1 | 2;
-  /** EWMA and CUSUM: the subgroup mean fed into the statistic. */
-  readonly mean?: number;
-  /** CUSUM: −C⁻ (`value` is C⁺). */
-  readonly lower?: number;
-  readonly ts: number;
-}
-
-function optionalFloat(name: string, value: number | undefined): string {
-  return value !== undefined && Number.isFinite(value) ? `,${name}=${value}` : "";
+/** A number as line protocol (and `Point`) writes a float: `String(x)`. */
+function float(value: number): string {
+  return String(value);
 }
 
 /**
- * A `spc_point` line. Written out by hand rather than through `line()`: a backlog run writes one
- * of these per subgroup and chart, millions at a time, and the fields are always the same. The
- * result is what `Point` would give (fields sorted by name, floats as `String(x)`); a unit test
- * holds the two together.
+ * `spc_point` lines of one series. Written out by hand rather than through `line()`: a backlog run
+ * writes one of these per subgroup and chart, millions at a time, and the fields are always the
+ * same; the limits' text is kept while they do not change (the common case), so a point costs one
+ * number formatted, not five. The result is what `Point` would give (fields sorted by name, floats
+ * as `String(x)`); a unit test holds the two together.
  */
-export function pointLine(key: string, p: PlottedPoint): string {
-  return `${key} baseline_version=${p.baselineVersion}i,cl=${p.cl},lcl=${p.lcl}${optionalFloat("lower", p.lower)}${optionalFloat("mean", p.mean)},phase=${p.phase}i,subgroup_size=${p.subgroupSize}i,ucl=${p.ucl},value=${p.value} ${p.ts}`;
+export class PointLines {
+  private readonly head: string;
+  private center = Number.NaN;
+  private lcl = Number.NaN;
+  private ucl = Number.NaN;
+  private limitsText: readonly [string, string, string] = ["", "", ""];
+
+  constructor(key: string, baselineVersion: number) {
+    this.head = `${key} baseline_version=${baselineVersion}i,cl=`;
+  }
+
+  /**
+   * One point. `mean` is the subgroup mean of EWMA and CUSUM points, `lower` the −C⁻ of a CUSUM
+   * point (whose `value` is C⁺); positional, as this runs once per point.
+   */
+  line(
+    value: number,
+    center: number,
+    lcl: number,
+    ucl: number,
+    subgroupSize: number,
+    phase: 1 | 2,
+    ts: number,
+    mean?: number,
+    lower?: number,
+  ): string {
+    if (center !== this.center || lcl !== this.lcl || ucl !== this.ucl) {
+      this.center = center;
+      this.lcl = lcl;
+      this.ucl = ucl;
+      this.limitsText = [float(center), float(lcl), float(ucl)];
+    }
+    const [cl, lclText, uclText] = this.limitsText;
+    const extra =
+      (lower !== undefined && Number.isFinite(lower) ? `,lower=${float(lower)}` : "") +
+      (mean !== undefined && Number.isFinite(mean) ? `,mean=${float(mean)}` : "");
+    return `${this.head}${cl},lcl=${lclText}${extra},phase=${phase}i,subgroup_size=${subgroupSize}i,ucl=${uclText},value=${float(value)} ${ts}`;
+  }
 }
 
 /**

@@ -151,7 +151,8 @@ export async function readReadings(
     if (chunk === null || chunk.rowCount === 0) break;
     const tsVector = chunk.getColumnVector(0);
     const valueVector = chunk.getColumnVector(1);
-    for (let row = 0; row < chunk.rowCount; row++) {
+    const rows = chunk.rowCount;
+    for (let row = 0; row < rows; row++) {
       const at = numberAt(tsVector, row);
       if (skip > 0 && at === range.from) {
         skip--;

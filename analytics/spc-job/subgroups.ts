@@ -1,12 +1,18 @@
-import type { Subgroup } from "../spc/index.ts";
+import type { Subgroup, VariablesSubgroup } from "../spc/index.ts";
 import { chartSpec } from "./charts.ts";
 import type { Characteristic, SubgroupSpec } from "./config.ts";
 import type { Readings } from "./source.ts";
 
-/** A complete subgroup of readings, numbered in the order the characteristic formed them. */
-export interface FormedSubgroup {
-  /** 1-based position among all subgroups of the characteristic; its label on the chart. */
+/**
+ * A complete subgroup of readings, numbered in the order the characteristic formed them. It is
+ * the engine's measurements subgroup as it is (label and values), so a backlog of a million
+ * readings does not make a second object per subgroup.
+ */
+export interface FormedSubgroup extends VariablesSubgroup {
+  /** 1-based position among all subgroups of the characteristic. */
   readonly seq: number;
+  /** `seq` as text: the subgroup's name on the chart. */
+  readonly label: string;
   /** First instant the subgroup covers: its first reading, or its time window's start (epoch ms). */
   readonly from: number;
   /** Last instant it covers: its last reading, or its window's last millisecond. */
@@ -28,6 +34,8 @@ export interface Formed {
   readonly cursor: Cursor | null;
   /** Time windows that closed with fewer readings than `minSize` (consumed, not charted). */
   readonly sparseWindows: number;
+  /** Readings consumed from the front: those of the subgroups and of the sparse windows. */
+  readonly consumed: number;
 }
 
 /**
@@ -49,6 +57,7 @@ export function formSubgroups(
       const end = start + spec.size;
       subgroups.push({
         seq: at.firstSeq + k,
+        label: String(at.firstSeq + k),
         from: ts[start] as number,
         to: ts[end - 1] as number,
         last: ts[end - 1] as number,
@@ -56,12 +65,12 @@ export function formSubgroups(
       });
     }
     const consumed = count * spec.size;
-    if (consumed === 0) return { subgroups, cursor: at.previous, sparseWindows: 0 };
+    if (consumed === 0) return { subgroups, cursor: at.previous, sparseWindows: 0, consumed };
     const lastTs = ts[consumed - 1] as number;
     let offset = 0;
     for (let i = consumed - 1; i >= 0 && ts[i] === lastTs; i--) offset++;
     if (at.previous !== null && at.previous.ts === lastTs) offset += at.previous.offset;
-    return { subgroups, cursor: { ts: lastTs, offset }, sparseWindows: 0 };
+    return { subgroups, cursor: { ts: lastTs, offset }, sparseWindows: 0, consumed };
   }
   const width = spec.windowMs;
   let cursor = at.previous;
@@ -76,6 +85,7 @@ export function formSubgroups(
     if (j - i >= spec.minSize) {
       subgroups.push({
         seq: at.firstSeq + subgroups.length,
+        label: String(at.firstSeq + subgroups.length),
         from: windowStart,
         to: windowEnd - 1,
         last: ts[j - 1] as number,
@@ -87,7 +97,7 @@ export function formSubgroups(
     cursor = { ts: windowEnd, offset: 0 };
     i = j;
   }
-  return { subgroups, cursor, sparseWindows };
+  return { subgroups, cursor, sparseWindows, consumed: i };
 }
 
 /**
@@ -98,11 +108,10 @@ export function formSubgroups(
  */
 export function toChartSubgroup(
   characteristic: Pick<Characteristic, "chart" | "spec">,
-  subgroup: Pick<FormedSubgroup, "seq" | "values">,
+  subgroup: Pick<FormedSubgroup, "label" | "values">,
 ): Subgroup {
-  const label = String(subgroup.seq);
-  const { values } = subgroup;
-  if (chartSpec(characteristic.chart).input === "variables") return { label, values };
+  const { label, values } = subgroup;
+  if (chartSpec(characteristic.chart).input === "variables") return subgroup;
   switch (characteristic.chart) {
     case "p":
     case "np": {

@@ -1,7 +1,9 @@
 import mqtt from "mqtt";
 import { ALERT_ROOT, type Alert } from "../../alerts/index.ts";
 import { type Config, loadConfig } from "../../config/index.ts";
+import { createInfluxClient, rows } from "../../influx/index.ts";
 import { startIngestor } from "../../ingest/index.ts";
+import { startJobs } from "../../jobs/index.ts";
 import {
   brokerHealth,
   databaseHealth,
@@ -21,10 +23,15 @@ import {
 import { CliError } from "../errors.ts";
 import type { CommandModule } from "./index.ts";
 
-/** Alert rules of the demo when the configuration has none: those of tracebox.example.yaml. */
-function exampleAlerts(): unknown {
+/** Alert rules, SPC characteristics and schedules of the demo when the configuration has none: tracebox.example.yaml's. */
+function exampleSections(): Record<string, unknown> {
   const file = new URL("../../tracebox.example.yaml", import.meta.url).pathname;
-  return loadConfig({ env: { TRACEBOX_CONFIG: file } }).config.sections.alerts;
+  return loadConfig({ env: { TRACEBOX_CONFIG: file } }).config.sections;
+}
+
+/** Four significant digits: 0.19399999999999995 reads 0.194. */
+function num(value: number): string {
+  return String(Number(value.toPrecision(4)));
 }
 
 interface DemoOptions {
@@ -72,6 +79,54 @@ async function startServices(config: Config, say: (line: string) => void): Promi
   if (health.some((h) => !h.ok)) throw new CliError("a service is not healthy; see above");
 }
 
+/** What a quality manager and a process engineer would look at first, straight from InfluxDB. */
+async function summary(config: Config, since: number, say: (line: string) => void): Promise<void> {
+  const influx = createInfluxClient({
+    url: config.influxUrl,
+    database: config.influxDb,
+    username: config.influxUsername,
+    password: config.influxPassword,
+    token: config.influxToken,
+  });
+  // Day rows of the yield job are stamped at the start of their day.
+  const from = new Date(Math.floor(since / 86_400_000) * 86_400_000);
+  const fpy = await influx.query(
+    `SELECT sum("tested") AS tested, sum("first_pass_passed") AS passed FROM "yield" WHERE "period" = 'day' AND time >= $from GROUP BY "station"`,
+    { from },
+  );
+  say("\nfirst-pass yield by station (yield job):");
+  for (const series of fpy.series) {
+    const row = rows(series)[0] as { tested: number; passed: number } | undefined;
+    if (row && row.tested > 0 && series.tags?.station)
+      say(
+        `  ${String(series.tags?.station).padEnd(8)} ${((100 * row.passed) / row.tested).toFixed(1).padStart(5)} %  of ${row.tested} boards`,
+      );
+  }
+  const spc = await influx.query(
+    `SELECT count("value") AS violations FROM "spc_violation" WHERE time >= $from GROUP BY "characteristic", "rule"`,
+    { from },
+  );
+  say("SPC violations against the frozen baselines (spc job):");
+  if (spc.series.length === 0) say("  none");
+  for (const series of spc.series) {
+    const row = rows(series)[0] as { violations: number } | undefined;
+    say(
+      `  ${String(series.tags?.characteristic).padEnd(16)} ${String(series.tags?.rule).padEnd(14)} ${row?.violations ?? 0}`,
+    );
+  }
+  const capability = await influx.query(
+    `SELECT last("cpk") AS cpk, last("ppk") AS ppk FROM "spc_capability" WHERE time >= $from GROUP BY "characteristic"`,
+    { from },
+  );
+  for (const series of capability.series) {
+    const row = rows(series)[0] as { cpk: number; ppk: number } | undefined;
+    if (row)
+      say(
+        `  capability ${String(series.tags?.characteristic).padEnd(16)} Cpk ${row.cpk.toFixed(2)}  Ppk ${row.ppk.toFixed(2)}`,
+      );
+  }
+}
+
 /** `tracebox demo`: the whole pipeline on this machine, narrated for a first-time user. */
 export const demoCommand: CommandModule = (program) => {
   program
@@ -98,7 +153,8 @@ export const demoCommand: CommandModule = (program) => {
         ...loaded.config,
         sections: {
           ...loaded.config.sections,
-          alerts: loaded.config.sections.alerts ?? exampleAlerts(),
+          ...exampleSections(),
+          ...loaded.config.sections,
         },
       };
       const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -119,6 +175,11 @@ export const demoCommand: CommandModule = (program) => {
         `ok   ingest     ${config.topicPrefix}/# → ${config.influxUrl}/${config.influxDb}; metrics ${ingestor.statusUrl}/metrics`,
       );
 
+      const jobs = await startJobs(config, { serve: true });
+      say(
+        `ok   jobs       ${jobs.jobs.map((j) => j.name).join(", ")} on their schedules; warehouse ${config.dataDir}/warehouse.duckdb; metrics ${jobs.statusUrl}/metrics`,
+      );
+
       // A line controller's view: the retained alert topics.
       const watcher = await mqtt.connectAsync(config.mqttUrl, {
         username: config.mqttUsername,
@@ -135,7 +196,9 @@ export const demoCommand: CommandModule = (program) => {
             ? `${alert.serials.slice(0, 8).join(" ")} … (${alert.serials.length} boards)`
             : alert.serials.join(" ") || "(none)";
         say(
-          `  ALERT ${alert.state.toUpperCase().padEnd(7)} ${alert.rule} at ${alert.site}/${alert.line}/${alert.station}: ${alert.characteristic} = ${alert.value} (limit ${alert.limit}) — hold: ${serials}`,
+          alert.source === "spc"
+            ? `  SPC   ${alert.rule.padEnd(7)} ${alert.characteristic} at ${alert.site}/${alert.line}/${alert.station}: ${num(alert.value)} vs ${num(alert.limit)} — recall scope: ${serials}`
+            : `  ALERT ${alert.state.toUpperCase().padEnd(7)} ${alert.rule} at ${alert.site}/${alert.line}/${alert.station}: ${alert.characteristic} = ${num(alert.value)} (limit ${num(alert.limit)}) — hold: ${serials}`,
         );
       });
       await watcher.subscribeAsync(`${ALERT_ROOT}/#`, { qos: 1 });
@@ -206,8 +269,21 @@ export const demoCommand: CommandModule = (program) => {
         process.off("SIGTERM", onSignal);
         await publisher.endAsync();
         await ingestor.stop();
-        await watcher.endAsync();
       }
+
+      // Everything published is stored: one last pass of the jobs over it, then the summary.
+      say("\nfinal pass of the jobs over the whole run: sync, spc, yield …");
+      // Stopping the schedules waits for a run in progress, so the final pass sees everything.
+      await jobs.scheduler.stop();
+      for (const name of ["sync", "spc", "yield"]) {
+        const run = await jobs.scheduler.runNow(name);
+        say(
+          `  ${name.padEnd(6)} ${run.status}: ${run.rowsIn.toLocaleString("en")} rows in, ${run.rowsOut.toLocaleString("en")} rows out${run.error ? ` (${run.error})` : ""}`,
+        );
+      }
+      await jobs.stop();
+      await watcher.endAsync();
+      await summary(config, start, say);
 
       const raised = alerts.filter((a) => a.state === "raised").length;
       say(

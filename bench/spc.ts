@@ -27,6 +27,7 @@ const { values: args } = parseArgs({
     values: { type: "string", default: "1000000" },
     characteristics: { type: "string", default: "10" },
     influx: { type: "boolean", default: false },
+    pass: { type: "string" },
   },
 });
 const PER_CHARACTERISTIC = Number(args.values);
@@ -124,7 +125,10 @@ function context(
     },
     now: () => T0 + PER_CHARACTERISTIC * EVERY_MS + 86_400_000,
     log: pino({ level: "silent" }),
-    options: { settleMs: 0 },
+    options: {
+      settleMs: 0,
+      ...(args.pass ? { maxReadingsPerPass: Number(args.pass) } : {}),
+    },
   };
 }
 

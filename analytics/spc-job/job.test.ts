@@ -370,6 +370,56 @@ describe("alerts", () => {
     expect(fieldsOf(line).serial_count).toBe(7);
   });
 
+  it("reaches every station of the line for an environmental channel, every line for a hall sensor", async () => {
+    const humidity = (name: string, line: string) =>
+      characteristic({
+        name,
+        source: { measurement: "env", field: "humidity_rh", where: { line } },
+        subgroup: { size: 5 },
+        chart: "xbar-r",
+        baseline: { minSubgroups: 10 },
+      });
+    for (const line of ["L1", "hall"]) {
+      await insertRows(
+        warehouse,
+        "signal",
+        [...subgroupsOf(10), ...subgroupsOf(1, 30)].map((value, i) => ({
+          measurement: "env",
+          site: "S1",
+          line,
+          station: "sensor1",
+          field: "humidity_rh",
+          value,
+          ts: T0 + i * 1000,
+        })),
+      );
+    }
+    const during = { start: subgroupStart(10) + 1000, complete: subgroupStart(10) + 2000 };
+    await insertRows(
+      warehouse,
+      "unit_event",
+      [
+        { line: "L1", station: "spi", serial: "A" },
+        { line: "L1", station: "reflow", serial: "B" },
+        { line: "L2", station: "reflow", serial: "C" },
+      ].flatMap((visit) => [
+        { ...visit, site: "S1", event: "start", ts: during.start },
+        { ...visit, site: "S1", event: "complete", ts: during.complete },
+      ]),
+    );
+    const ctx = recordingContext(
+      warehouse,
+      [humidity("rh_l1", "L1"), humidity("rh_hall", "hall")],
+      Date.now,
+    );
+    await runSpc(ctx);
+    const beyond = ctx.alerts.filter((a) => a.rule === "beyond-limits");
+    expect(beyond.map((a) => [a.characteristic, a.line, a.station, a.serials])).toEqual([
+      ["rh_l1", "L1", "sensor1", ["A", "B"]],
+      ["rh_hall", "hall", "sensor1", ["A", "B", "C"]],
+    ]);
+  });
+
   it("takes the serials of unit-scoped readings from the readings: SPI boards, test measurements", async () => {
     const spi = characteristic({
       name: "paste_volume",

@@ -68,7 +68,7 @@ export const RECORD_TABLES: readonly RecordTable[] = [
     measurement: "test_measurement",
     table: "test_measurement",
     tags: [...ORIGIN, "serial", "kind", "name"],
-    fields: { value: "DOUBLE", low: "DOUBLE", high: "DOUBLE", unit: "VARCHAR" },
+    fields: { value: "DOUBLE", low: "DOUBLE", high: "DOUBLE", unit: "VARCHAR", pass: "BOOLEAN" },
   },
   {
     measurement: "test_defect",
@@ -91,14 +91,20 @@ export const RECORD_TABLES: readonly RecordTable[] = [
   {
     measurement: "event",
     table: "station_event",
-    tags: [...ORIGIN, "kind"],
-    fields: { code: "VARCHAR", message: "VARCHAR" },
+    // `code` is a tag in InfluxDB (two codes of one kind in one ms must not overwrite each other).
+    tags: [...ORIGIN, "kind", "code"],
+    fields: { message: "VARCHAR", seen: "BOOLEAN" },
   },
   {
     measurement: "pack",
     table: "pack",
     tags: [...ORIGIN, "kind", "container"],
-    fields: { serials: "VARCHAR", containers: "VARCHAR", destination: "VARCHAR" },
+    fields: {
+      serials: "VARCHAR",
+      containers: "VARCHAR",
+      destination: "VARCHAR",
+      count: "BIGINT",
+    },
   },
   {
     measurement: "alert",
@@ -126,6 +132,17 @@ export const RESULT_MEASUREMENTS = new Set([
   "tracebox_job",
 ]);
 
+/** Prefixes of measurement families tracebox writes as results (as `ingest/contract/topic.ts` reserves them). */
+export const RESULT_MEASUREMENT_PREFIXES: readonly string[] = ["spc_"];
+
+/** Whether `measurement` holds tracebox's own results, which the sync leaves alone. */
+export function isResultMeasurement(measurement: string): boolean {
+  return (
+    RESULT_MEASUREMENTS.has(measurement) ||
+    RESULT_MEASUREMENT_PREFIXES.some((prefix) => measurement.startsWith(prefix))
+  );
+}
+
 function quote(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
@@ -140,12 +157,49 @@ function recordDdl(t: RecordTable): string {
   return `CREATE TABLE IF NOT EXISTS ${quote(t.table)} (${columns.join(", ")})`;
 }
 
+// Columns added after a table was first created: a warehouse file from before gets them too.
+function addedColumnsDdl(t: RecordTable): string[] {
+  return Object.entries(t.fields).map(
+    ([f, type]) => `ALTER TABLE ${quote(t.table)} ADD COLUMN IF NOT EXISTS ${quote(f)} ${type}`,
+  );
+}
+
+/**
+ * Visits: each `start` of a serial at a station paired with the next event of that serial at that
+ * station when it is a `complete` (status `complete`); a start followed by another start or by
+ * nothing is `open` (`complete` NULL); a complete not preceded by a start is `no_start` (`start`
+ * NULL). A start and a complete in the same millisecond pair up (start sorts first).
+ */
+export const UNIT_VISIT_VIEW = `CREATE OR REPLACE VIEW unit_visit AS
+WITH edge AS (
+  SELECT serial, site, line, station, event, product, result, panel, ts,
+    lead(event) OVER w AS next_event, lead(ts) OVER w AS next_ts,
+    lead(result) OVER w AS next_result, lead(product) OVER w AS next_product,
+    lead(panel) OVER w AS next_panel, lag(event) OVER w AS previous_event
+  FROM unit_event
+  WHERE event IN ('start', 'complete') AND serial IS NOT NULL
+  WINDOW w AS (PARTITION BY serial, site, line, station ORDER BY ts, event DESC)
+)
+SELECT serial, site, line, station, ts AS start,
+  CASE WHEN next_event = 'complete' THEN next_ts END AS complete,
+  CASE WHEN next_event = 'complete' THEN next_result END AS result,
+  coalesce(product, CASE WHEN next_event = 'complete' THEN next_product END) AS product,
+  coalesce(panel, CASE WHEN next_event = 'complete' THEN next_panel END) AS panel,
+  CASE WHEN next_event = 'complete' THEN 'complete' ELSE 'open' END AS status
+FROM edge WHERE event = 'start'
+UNION ALL
+SELECT serial, site, line, station, NULL AS start, ts AS complete, result, product, panel,
+  'no_start' AS status
+FROM edge WHERE event = 'complete' AND (previous_event IS NULL OR previous_event <> 'start')`;
+
 /** Every statement that creates the warehouse schema; idempotent. */
 export const SCHEMA_DDL: readonly string[] = [
   ...RECORD_TABLES.map(recordDdl),
+  ...RECORD_TABLES.flatMap(addedColumnsDdl),
   `CREATE TABLE IF NOT EXISTS signal (measurement VARCHAR NOT NULL, site VARCHAR, line VARCHAR, station VARCHAR, serial VARCHAR, field VARCHAR NOT NULL, value DOUBLE, ts BIGINT NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS sync_watermark (measurement VARCHAR PRIMARY KEY, synced_to BIGINT NOT NULL, rows_total BIGINT NOT NULL, updated_at BIGINT NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS archive_partition (measurement VARCHAR NOT NULL, day DATE NOT NULL, path VARCHAR NOT NULL, rows BIGINT NOT NULL, sha256 VARCHAR NOT NULL, written_at BIGINT NOT NULL, PRIMARY KEY (measurement, day))`,
   `CREATE SEQUENCE IF NOT EXISTS job_run_id`,
   `CREATE TABLE IF NOT EXISTS job_run (id BIGINT PRIMARY KEY DEFAULT nextval('job_run_id'), job VARCHAR NOT NULL, started_at BIGINT NOT NULL, ended_at BIGINT, rows_in BIGINT, rows_out BIGINT, status VARCHAR NOT NULL, error VARCHAR)`,
+  UNIT_VISIT_VIEW,
 ];

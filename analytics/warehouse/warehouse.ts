@@ -33,21 +33,17 @@ export class Warehouse {
     params: Record<string, SqlValue> | SqlValue[] = [],
   ): Promise<T[]> {
     const reader = await this.connection.runAndReadAll(sql, params as never);
-    return reader.getRowObjectsJS().map((row) => {
-      for (const [k, v] of Object.entries(row)) {
-        if (
-          typeof v === "bigint" &&
-          v <= BigInt(Number.MAX_SAFE_INTEGER) &&
-          v >= BigInt(Number.MIN_SAFE_INTEGER)
-        )
-          (row as Record<string, unknown>)[k] = Number(v);
-      }
-      return row as T;
-    });
+    return reader.getRowObjectsJS().map((row) => plainRow(row) as T);
   }
 
   async run(sql: string, params: Record<string, SqlValue> | SqlValue[] = []): Promise<void> {
     await this.connection.run(sql, params as never);
+  }
+
+  /** Runs an INSERT / UPDATE / DELETE and returns how many rows it changed. */
+  async changes(sql: string, params: Record<string, SqlValue> | SqlValue[] = []): Promise<number> {
+    const result = await this.connection.run(sql, params as never);
+    return Number(result.rowsChanged);
   }
 
   /** Runs `work` in one transaction: all of it or none of it (an interrupted sync leaves nothing half done). */
@@ -72,4 +68,17 @@ export class Warehouse {
 /** Quotes an SQL identifier (table or column name) for DuckDB. */
 export function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** A row with its BIGINT values as numbers where they are safe integers (epoch ms, counts). */
+export function plainRow(row: Record<string, unknown>): Record<string, unknown> {
+  for (const [k, v] of Object.entries(row)) {
+    if (
+      typeof v === "bigint" &&
+      v <= BigInt(Number.MAX_SAFE_INTEGER) &&
+      v >= BigInt(Number.MIN_SAFE_INTEGER)
+    )
+      row[k] = Number(v);
+  }
+  return row;
 }

@@ -61,7 +61,7 @@ describe("risk and driver points", () => {
 async function warehouseWithFeatures(): Promise<Warehouse> {
   const warehouse = await Warehouse.open(":memory:");
   await warehouse.run(
-    "CREATE TABLE unit_features (serial VARCHAR, site VARCHAR, line VARCHAR, product VARCHAR, ts BIGINT, lot_c3 VARCHAR, reflow_peak_c DOUBLE, spi_volume_u1 DOUBLE, aoi_fail BOOLEAN, ict_fail BOOLEAN, ict_defect_count BIGINT)",
+    "CREATE TABLE unit_features (serial VARCHAR, site VARCHAR, line VARCHAR, product VARCHAR, first_seen BIGINT, last_seen BIGINT, lot_c3 VARCHAR, reflow_peak_c DOUBLE, spi_volume_u1 DOUBLE, aoi_first_result VARCHAR, ict_first_result VARCHAR, ict_defect_count BIGINT)",
   );
   const units = syntheticUnits({
     units: 900,
@@ -73,15 +73,17 @@ async function warehouseWithFeatures(): Promise<Warehouse> {
   for (const [i, u] of units.entries()) {
     const tested = i < 860;
     await warehouse.run(
-      "INSERT INTO unit_features VALUES ($serial, 'plant1', 'line1', 'PCB-A', $ts, $lot, $peak, $volume, $aoi, $ict, $defects)",
+      "INSERT INTO unit_features VALUES ($serial, 'plant1', 'line1', 'PCB-A', $ts, $last, $lot, $peak, $volume, $aoi, $ict, $defects)",
       {
         serial: u.serial as string,
         ts: BigInt(u.ts as number),
+        // The last record of a unit is its last test: known only after the outcome.
+        last: BigInt((u.ts as number) + (u.failed === 1 ? 900_000 : 600_000)),
         lot: u.lot as string,
         peak: 245 + (u.x1 as number),
         volume: 95 + 5 * (u.x2 as number),
-        aoi: i % 17 === 0,
-        ict: tested ? u.failed === 1 : null,
+        aoi: i % 17 === 0 ? "fail" : "pass",
+        ict: tested ? (u.failed === 1 ? "fail" : "pass") : null,
         defects: tested ? (u.failed as number) : null,
       },
     );
@@ -108,7 +110,7 @@ describe("runPredict", () => {
       expect(result.skipped).toEqual([
         {
           target: "fct",
-          reason: expect.stringContaining("unit_features has no outcome column fct_fail"),
+          reason: expect.stringContaining("unit_features has no outcome column fct_first_result"),
         },
       ]);
       expect(result.targets.map((t) => t.target)).toEqual(["aoi", "ict"]);
@@ -120,8 +122,10 @@ describe("runPredict", () => {
       const ictDrivers = written.filter(
         (l) => l.startsWith("defect_driver,") && l.includes("target=ict"),
       );
-      // The ICT outcome's own details are not features of it.
-      expect(ictDrivers.some((l) => l.includes("feature=ict_defect_count"))).toBe(false);
+      // What is known only after the test is never a feature.
+      for (const leak of ["ict_defect_count", "aoi_first_result", "last_seen"]) {
+        expect(ictDrivers.some((l) => l.includes(`feature=${leak},`))).toBe(false);
+      }
       expect(ictDrivers[0]).toMatch(
         /^defect_driver,feature=lot_c3,line=line1,rank=1,site=plant1,target=ict ci_high=[\d.]+,ci_low=[\d.]+,effect=[\d.]+,.*group="N2544-9117".* 1800000000000$/,
       );

@@ -50,21 +50,32 @@ export interface FeatureTableLayout {
   table: string;
   /** Unit identifier. Default "serial". */
   id: string;
-  /** Time of the unit, epoch ms. Default "ts". */
+  /** Time of the unit, epoch ms, ordering the time split. Default "first_seen". */
   time: string;
-  /** Outcome column of a test step: failed true, passed false, not yet tested NULL. Default `<kind>_fail`. */
+  /**
+   * Outcome column of a target: "fail"/"pass" or true/false, NULL when not yet tested. Default
+   * `<kind>_first_result` (the first verdict, so a passed retest does not hide a first failure),
+   * and `test_first_fail` for any.
+   */
   outcome: (target: PredictTarget) => string;
+  /**
+   * Columns that are never features: times a model cannot extrapolate from, and what is known only
+   * after the tests. Default last_seen, reflow_start, reflow_complete (and every outcome column).
+   */
+  exclude: readonly string[];
 }
 
 export const DEFAULT_FEATURE_TABLE: Readonly<FeatureTableLayout> = Object.freeze({
   table: "unit_features",
   id: "serial",
-  time: "ts",
-  outcome: (target: PredictTarget) => `${target}_fail`,
+  time: "first_seen",
+  outcome: (target: PredictTarget) =>
+    target === "any" ? "test_first_fail" : `${target}_first_result`,
+  exclude: Object.freeze(["last_seen", "reflow_start", "reflow_complete"]),
 });
 
-/** Outcomes and anything else a test step records happen after the unit's process: never features. */
-const TEST_COLUMN = /^(aoi|axi|ict|fct|any)_/;
+/** What a test step records happens after the unit's process: never a feature. */
+const TEST_COLUMN = /^(aoi|axi|ict|fct|test)_/;
 
 /** The warehouse's feature table, ready for `buildDataset` with the returned spec. */
 export interface WarehouseFeatures {
@@ -77,9 +88,9 @@ export interface WarehouseFeatures {
 
 /**
  * Reads the warehouse's per-unit feature table for `target`. Refuses with `features-unavailable`
- * (retryable) when the table or the target's outcome column is not there yet. For `any` without an
- * `any_fail` column, a unit failed when any test step failed and passed when every tested step
- * passed.
+ * (retryable) when the table is not there yet, and with `no-outcome` when the target's outcome
+ * column is missing. For `any` without its column, a unit failed when any test step failed and
+ * passed when every tested step passed.
  */
 export async function readWarehouseFeatures(
   warehouse: WarehouseReader,
@@ -120,17 +131,24 @@ export async function readWarehouseFeatures(
   });
   if (derivedAny) {
     label = "any_fail";
+    const failed = (v: unknown) =>
+      v === true || (typeof v === "string" && v.toLowerCase() === "fail");
     const outcomes = outcomeColumns.map((c) => columns[names.indexOf(c)] as unknown[]);
     const any = rows.map((_, i) => {
       const verdicts = outcomes.map((o) => o[i]).filter((v) => v !== null && v !== undefined);
-      if (verdicts.some((v) => v === true)) return true;
+      if (verdicts.some(failed)) return true;
       return verdicts.length > 0 ? false : null;
     });
     tableNames.push(label);
     types.push("BOOLEAN");
     columns.push(any);
   }
-  const exclude = names.filter((n) => TEST_COLUMN.test(n) && n !== label);
+  const exclude = names.filter(
+    (n) =>
+      n !== label &&
+      n !== l.time &&
+      (TEST_COLUMN.test(n) || outcomeColumns.includes(n) || l.exclude.includes(n)),
+  );
   return {
     columns: { names: tableNames, types, columns },
     label,

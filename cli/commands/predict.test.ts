@@ -185,7 +185,7 @@ describe("tracebox predict from the warehouse", () => {
     const path = join(dir, "features.duckdb");
     const warehouse = await Warehouse.open(path);
     await warehouse.run(
-      "CREATE TABLE unit_features AS SELECT serial, ts::BIGINT AS ts, lot, shift, x1, x2, CASE WHEN failed = 1 THEN true WHEN failed = 0 THEN false END AS ict_fail, failed = 1 AS aoi_fail, 3 AS ict_defect_count FROM read_csv_auto($csv)",
+      "CREATE TABLE unit_features AS SELECT serial, ts::BIGINT AS first_seen, lot, shift, x1, x2, CASE WHEN failed = 1 THEN 'fail' WHEN failed = 0 THEN 'pass' END AS ict_first_result, failed = 1 AS test_first_fail, 3 AS ict_defect_count FROM read_csv_auto($csv)",
       { csv },
     );
     warehouse.close();
@@ -201,12 +201,12 @@ describe("tracebox predict from the warehouse", () => {
     expect(stderr).toBe("");
     expect(code).toBe(0);
     const report = JSON.parse(stdout);
-    expect(report.label).toBe("ict_fail");
+    expect(report.label).toBe("ict_first_result");
     expect(report.untested).toBe(50);
     expect(report.drivers[0].feature).toBe("lot");
     expect(report.notes).toEqual(
       expect.arrayContaining([
-        "left out aoi_fail: excluded as asked",
+        "left out test_first_fail: excluded as asked",
         "left out ict_defect_count: excluded as asked",
       ]),
     );

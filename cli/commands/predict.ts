@@ -265,7 +265,10 @@ export const predictCommand: CommandModule = (program) => {
       "--risk-threshold <p>",
       "probability of failing from which an untested unit is at risk (default 0.1)",
     )
-    .option("--clip-sd <k>", "clip standardised values at ± k training SDs, or inf (default 5)")
+    .option(
+      "--clip-sd <k>",
+      "clip standardised values at ± k training SDs (default inf: no clipping)",
+    )
     .option("--drivers-only", "skip the cross-validation (drivers and the risk model only)")
     .option("--top <n>", "drivers and units listed by --format table", "15")
     .option("--format <format>", "json or table", "table")

@@ -30,5 +30,14 @@ export {
   SCHEMA_DDL,
   UNIT_VISIT_VIEW,
 } from "./schema.ts";
+export {
+  DEFAULT_SYNC_OPTIONS,
+  type MeasurementSync,
+  type SyncInflux,
+  type SyncOptions,
+  type SyncResult,
+  type SyncSlice,
+  syncFromInflux,
+} from "./sync.ts";
 export { unitVisits, type Visit, type VisitFilter, type VisitStatus } from "./visits.ts";
 export { plainRow, quoteIdentifier, type SqlValue, Warehouse } from "./warehouse.ts";

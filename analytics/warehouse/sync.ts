@@ -1,0 +1,509 @@
+import {
+  type InfluxClient,
+  isInfluxError,
+  quoteIdent,
+  rows,
+  type Series,
+} from "../../influx/index.ts";
+import { badOption, WarehouseError } from "./errors.ts";
+import { readAhead } from "./read-ahead.ts";
+import { RecordWriter } from "./record-writer.ts";
+import { isResultMeasurement, RECORD_TABLES, type RecordTable } from "./schema.ts";
+import { SignalStage } from "./signal-stage.ts";
+import { quoteIdentifier, type Warehouse } from "./warehouse.ts";
+
+/** What the sync needs of InfluxDB: InfluxQL, whole or in chunks. */
+export type SyncInflux = Pick<InfluxClient, "query" | "queryChunks">;
+
+/** How the sync reads InfluxDB; one doc line per field. */
+export interface SyncOptions {
+  /** Re-read window before the watermark, for points that arrive late (spool replay, slow stations), ms; default 300000 (5 min). */
+  lateWindowMs: number;
+  /** Points newer than now minus this are left for the next run (writes may still be in flight), ms; default 2000. */
+  safetyLagMs: number;
+  /** Time range of one transaction, ms, counted from the first point it holds (empty stretches are skipped); default 3600000 (1 h). */
+  sliceMs: number;
+  /** Rows per chunk InfluxDB sends; default 10000. */
+  chunkSize: number;
+  /** Points read from InfluxDB ahead of the warehouse while it inserts and commits (bounds memory); default 200000. */
+  readAheadRows: number;
+  /** Only these measurements (of those InfluxDB has); default undefined: all but tracebox's results. */
+  measurements: readonly string[] | undefined;
+  /** Re-read from this time (epoch ms) when it is before watermark minus window, e.g. after an outage longer than the window; default undefined. */
+  since: number | undefined;
+  /** The clock, epoch ms; default Date.now. */
+  now: () => number;
+  /** Called after each committed slice; default none. */
+  onProgress: ((slice: SyncSlice) => void) | undefined;
+  /** Called inside each slice's transaction just before COMMIT; throwing rolls that slice back (how tests interrupt a sync); default none. */
+  beforeCommit: ((slice: SyncSlice) => void | Promise<void>) | undefined;
+  /** Stops the sync between chunks; the slice in flight is rolled back; default none. */
+  signal: AbortSignal | undefined;
+}
+
+export const DEFAULT_SYNC_OPTIONS: Readonly<SyncOptions> = Object.freeze({
+  lateWindowMs: 5 * 60_000,
+  safetyLagMs: 2000,
+  sliceMs: 3_600_000,
+  chunkSize: 10_000,
+  readAheadRows: 200_000,
+  measurements: undefined,
+  since: undefined,
+  now: () => Date.now(),
+  onProgress: undefined,
+  beforeCommit: undefined,
+  signal: undefined,
+});
+
+/** One time range of one measurement, replaced in one transaction. */
+export interface SyncSlice {
+  measurement: string;
+  /** Warehouse table: a record table, or `signal`. */
+  table: string;
+  /** Start, epoch ms, inclusive. */
+  from: number;
+  /** End, epoch ms, exclusive; the watermark after this slice. */
+  to: number;
+  /** Points read from InfluxDB. */
+  rowsIn: number;
+  /** Rows inserted: one per point for a record table, one per numeric field value for a signal. */
+  rowsOut: number;
+  /** Rows of the range that were in the warehouse before and were replaced by the re-read. */
+  rowsReplaced: number;
+}
+
+/** What the sync did to one measurement. */
+export interface MeasurementSync {
+  measurement: string;
+  table: string;
+  kind: "record" | "signal";
+  /** Start of the re-read range, epoch ms: watermark minus window, or the first point on a first sync (the new watermark when InfluxDB held nothing). */
+  from: number | undefined;
+  /** New watermark, epoch ms (exclusive). */
+  to: number;
+  slices: number;
+  rowsIn: number;
+  rowsOut: number;
+  rowsReplaced: number;
+  /** Fields not stored: non-numeric fields of a signal, fields a record table has no column for. */
+  ignoredFields: string[];
+  /** Tags not stored (no column for them). */
+  ignoredTags: string[];
+  /** Record values whose type did not fit their column, stored as NULL. */
+  mistypedValues: number;
+}
+
+/** A sync run: totals (what a job records) and each measurement. */
+export interface SyncResult {
+  /** Points read from InfluxDB. */
+  rowsIn: number;
+  /** Rows inserted into the warehouse. */
+  rowsOut: number;
+  measurements: MeasurementSync[];
+  /** Measurements left alone: tracebox's own results. */
+  skipped: string[];
+}
+
+const RECORDS: ReadonlyMap<string, RecordTable> = new Map(
+  RECORD_TABLES.map((t) => [t.measurement, t]),
+);
+const NUMERIC_FIELD_TYPES = new Set(["float", "integer"]);
+
+export function resolveSyncOptions(options: Partial<SyncOptions> = {}): SyncOptions {
+  const o: SyncOptions = { ...DEFAULT_SYNC_OPTIONS, ...options };
+  const nonNegative = (field: keyof SyncOptions, value: number) => {
+    if (!Number.isFinite(value) || value < 0)
+      throw badOption(field, value, "a finite number of ms, 0 or more");
+  };
+  nonNegative("lateWindowMs", o.lateWindowMs);
+  nonNegative("safetyLagMs", o.safetyLagMs);
+  if (!Number.isFinite(o.sliceMs) || o.sliceMs < 1000)
+    throw badOption("sliceMs", o.sliceMs, "a number of ms, 1000 or more");
+  if (!Number.isInteger(o.chunkSize) || o.chunkSize < 1)
+    throw badOption("chunkSize", o.chunkSize, "a positive integer");
+  if (!Number.isInteger(o.readAheadRows) || o.readAheadRows < 1)
+    throw badOption("readAheadRows", o.readAheadRows, "a positive integer");
+  if (o.since !== undefined && !Number.isFinite(o.since))
+    throw badOption("since", o.since, "epoch ms");
+  return o;
+}
+
+/**
+ * Pulls what is new in InfluxDB into the warehouse. Per measurement (SHOW MEASUREMENTS): record
+ * measurements go to their tables, tracebox's results are skipped, every other measurement is a
+ * signal channel whose numeric field values become rows of `signal`. Each measurement re-reads
+ * [watermark − lateWindowMs, now − safetyLagMs) (from its first point the first time) slice by
+ * slice; each slice deletes its range from the warehouse, inserts what InfluxDB holds for it and
+ * moves the watermark, in one transaction. Re-running, or running again after an interruption at
+ * any point, gives the same rows.
+ */
+export async function syncFromInflux(
+  warehouse: Warehouse,
+  influx: SyncInflux,
+  options: Partial<SyncOptions> = {},
+): Promise<SyncResult> {
+  const o = resolveSyncOptions(options);
+  const to = Math.floor(o.now() - o.safetyLagMs);
+  const catalog = await influxCall(() => discover(influx));
+  const watermarks = new Map(
+    (
+      await warehouse.all<{ measurement: string; synced_to: number }>(
+        "SELECT measurement, synced_to FROM sync_watermark",
+      )
+    ).map((w) => [w.measurement, Number(w.synced_to)]),
+  );
+  const result: SyncResult = { rowsIn: 0, rowsOut: 0, measurements: [], skipped: [] };
+  const plans: MeasurementPlan[] = [];
+  for (const [measurement, fields] of catalog) {
+    if (isResultMeasurement(measurement)) {
+      result.skipped.push(measurement);
+      continue;
+    }
+    if (o.measurements && !o.measurements.includes(measurement)) continue;
+    const plan = planMeasurement(measurement, fields, watermarks.get(measurement), to, o);
+    plans.push(plan);
+    result.measurements.push(plan.done);
+  }
+  // InfluxDB streams the next slices while DuckDB inserts and commits the current one.
+  const events = readAhead(readSlices(influx, o, plans), o.readAheadRows, (event) =>
+    event.kind === "series" ? event.series.values.length : 0,
+  );
+  let open: OpenSlice | undefined;
+  try {
+    for await (const event of events) {
+      if (o.signal?.aborted) throw aborted(open?.slice.measurement ?? "");
+      if (event.kind === "slice") {
+        open = await beginSlice(warehouse, event.plan, event.slice);
+      } else if (event.kind === "series" && open) {
+        appendSeries(open, event.series);
+      } else if (event.kind === "end" && open) {
+        const closing = open;
+        open = undefined;
+        await commitSlice(warehouse, closing, o);
+        const { slice, plan } = closing;
+        plan.done.slices++;
+        plan.done.rowsIn += slice.rowsIn;
+        plan.done.rowsOut += slice.rowsOut;
+        plan.done.rowsReplaced += slice.rowsReplaced;
+        result.rowsIn += slice.rowsIn;
+        result.rowsOut += slice.rowsOut;
+        o.onProgress?.(slice);
+      }
+    }
+  } catch (error) {
+    if (open) await rollbackSlice(warehouse, open);
+    throw error;
+  }
+  for (const plan of plans) {
+    plan.done.ignoredFields = [...plan.ignoredFields].sort();
+    plan.done.ignoredTags = [...plan.ignoredTags].sort();
+  }
+  return result;
+}
+
+/** Measurements and their fields (key → InfluxDB types; a key may have several across shards). */
+async function discover(influx: SyncInflux): Promise<Map<string, Map<string, Set<string>>>> {
+  const catalog = new Map<string, Map<string, Set<string>>>();
+  for (const row of rows(await influx.query("SHOW MEASUREMENTS"))) {
+    if (typeof row.name === "string") catalog.set(row.name, new Map());
+  }
+  for (const series of (await influx.query("SHOW FIELD KEYS")).series) {
+    const fields = series.name === undefined ? undefined : catalog.get(series.name);
+    if (!fields) continue;
+    for (const row of rows(series)) {
+      const key = String(row.fieldKey);
+      let types = fields.get(key);
+      if (!types) {
+        types = new Set();
+        fields.set(key, types);
+      }
+      types.add(String(row.fieldType));
+    }
+  }
+  return catalog;
+}
+
+interface MeasurementPlan {
+  measurement: string;
+  record: RecordTable | undefined;
+  /** Numeric fields, the ones a signal selects. */
+  numeric: string[];
+  /** Start of the re-read; undefined: from the first point. */
+  from: number | undefined;
+  to: number;
+  done: MeasurementSync;
+  ignoredFields: Set<string>;
+  ignoredTags: Set<string>;
+}
+
+function planMeasurement(
+  measurement: string,
+  fields: Map<string, Set<string>>,
+  watermark: number | undefined,
+  to: number,
+  o: SyncOptions,
+): MeasurementPlan {
+  const record = RECORDS.get(measurement);
+  const numeric = [...fields]
+    .filter(([, types]) => [...types].some((t) => NUMERIC_FIELD_TYPES.has(t)))
+    .map(([key]) => key);
+  const from = rereadStart(o, watermark);
+  // The clock went back past the re-read start: nothing to read, and the watermark stays.
+  const idle = from !== undefined && from >= to;
+  const done: MeasurementSync = {
+    measurement,
+    table: record?.table ?? "signal",
+    kind: record ? "record" : "signal",
+    from,
+    to: idle ? (watermark ?? to) : to,
+    slices: 0,
+    rowsIn: 0,
+    rowsOut: 0,
+    rowsReplaced: 0,
+    ignoredFields: [],
+    ignoredTags: [],
+    mistypedValues: 0,
+  };
+  return {
+    measurement,
+    record,
+    numeric,
+    from: idle ? to : from,
+    to,
+    done,
+    ignoredFields: new Set(record ? [] : [...fields.keys()].filter((f) => !numeric.includes(f))),
+    ignoredTags: new Set(),
+  };
+}
+
+/**
+ * Where the re-read begins: the watermark minus the late window, earlier if `since` says so;
+ * `since` or undefined (from the first point) on the first sync.
+ */
+function rereadStart(o: SyncOptions, watermark: number | undefined): number | undefined {
+  if (watermark === undefined) return o.since;
+  const start = watermark - o.lateWindowMs;
+  return o.since === undefined ? start : Math.min(start, o.since);
+}
+
+type SyncEvent =
+  | { kind: "slice"; plan: MeasurementPlan; slice: SyncSlice }
+  | { kind: "series"; series: Series }
+  | { kind: "end" };
+
+/** Every slice of every measurement, as InfluxDB answers it: slice, its series, end. */
+async function* readSlices(
+  influx: SyncInflux,
+  o: SyncOptions,
+  plans: readonly MeasurementPlan[],
+): AsyncGenerator<SyncEvent> {
+  for (const plan of plans) {
+    const { measurement, to } = plan;
+    let from = plan.from;
+    if (from !== undefined && from >= to) continue;
+    do {
+      // Jump over stretches without points instead of committing an empty slice per sliceMs.
+      const next = await firstPointTime(influx, measurement, from, to);
+      const start = from ?? next ?? to;
+      const slice: SyncSlice = {
+        measurement,
+        table: plan.done.table,
+        from: start,
+        to: next === undefined ? to : Math.min(to, next + o.sliceMs),
+        rowsIn: 0,
+        rowsOut: 0,
+        rowsReplaced: 0,
+      };
+      plan.done.from ??= start;
+      yield { kind: "slice", plan, slice };
+      const select = plan.record ? "*" : plan.numeric.map(quoteIdent).join(", ");
+      if (select !== "") {
+        const query = `SELECT ${select} FROM ${quoteIdent(measurement)} WHERE ${rangeSql("time")} GROUP BY *`;
+        for await (const series of seriesOf(influx, query, slice, o)) {
+          yield { kind: "series", series };
+        }
+      }
+      yield { kind: "end" };
+      from = slice.to;
+    } while (from < to);
+  }
+}
+
+/** Time of the first point at or after `from` (any, when undefined) and before `to`, epoch ms. */
+async function firstPointTime(
+  influx: SyncInflux,
+  measurement: string,
+  from: number | undefined,
+  to: number,
+): Promise<number | undefined> {
+  const where = from === undefined ? "time < $to" : rangeSql("time");
+  const params: Record<string, Date> =
+    from === undefined ? { to: new Date(to) } : { from: new Date(from), to: new Date(to) };
+  const first = await influxCall(() =>
+    influx.query(`SELECT * FROM ${quoteIdent(measurement)} WHERE ${where} LIMIT 1`, params),
+  );
+  const time = first.series[0]?.values[0]?.[0];
+  return typeof time === "number" ? time : undefined;
+}
+
+function rangeSql(column: string): string {
+  return `${column} >= $from AND ${column} < $to`;
+}
+
+/** A slice whose transaction is open. */
+interface OpenSlice {
+  plan: MeasurementPlan;
+  slice: SyncSlice;
+  writer: { kind: "record"; writer: RecordWriter } | { kind: "signal"; stage: SignalStage };
+}
+
+async function beginSlice(
+  warehouse: Warehouse,
+  plan: MeasurementPlan,
+  slice: SyncSlice,
+): Promise<OpenSlice> {
+  await warehouse.run("BEGIN TRANSACTION");
+  try {
+    const range = { from: BigInt(slice.from), to: BigInt(slice.to) };
+    if (plan.record) {
+      slice.rowsReplaced = await warehouse.changes(
+        `DELETE FROM ${quoteIdentifier(plan.record.table)} WHERE ${rangeSql("ts")}`,
+        range,
+      );
+      const writer = await RecordWriter.open(warehouse, plan.record);
+      return { plan, slice, writer: { kind: "record", writer } };
+    }
+    slice.rowsReplaced = await warehouse.changes(
+      `DELETE FROM signal WHERE measurement = $measurement AND ${rangeSql("ts")}`,
+      { measurement: slice.measurement, ...range },
+    );
+    const stage = await SignalStage.open(warehouse);
+    return { plan, slice, writer: { kind: "signal", stage } };
+  } catch (error) {
+    await warehouse.run("ROLLBACK");
+    throw error;
+  }
+}
+
+const SIGNAL_TAGS = new Set(["site", "line", "station", "serial"]);
+
+function appendSeries(open: OpenSlice, series: Series): void {
+  const { plan, slice, writer } = open;
+  slice.rowsIn += series.values.length;
+  if (writer.kind === "record") {
+    writer.writer.append(series);
+    return;
+  }
+  const stage = writer.stage;
+  const tags = series.tags ?? {};
+  for (const [tag, value] of Object.entries(tags)) {
+    if (value !== "" && !SIGNAL_TAGS.has(tag)) plan.ignoredTags.add(tag);
+  }
+  // GROUP BY * reports a tag the series does not have as "".
+  const origin = {
+    measurement: slice.measurement,
+    site: tags.site || null,
+    line: tags.line || null,
+    station: tags.station || null,
+    serial: tags.serial || null,
+  };
+  const timeIndex = series.columns.indexOf("time");
+  const indexes: number[] = [];
+  const keys: number[] = [];
+  series.columns.forEach((field, index) => {
+    if (index === timeIndex) return;
+    indexes.push(index);
+    keys.push(stage.key({ ...origin, field }));
+  });
+  for (const values of series.values) {
+    const ts = values[timeIndex] as number;
+    for (let i = 0; i < indexes.length; i++) {
+      const value = values[indexes[i] as number];
+      if (typeof value === "number") stage.add(keys[i] as number, value, ts);
+    }
+  }
+}
+
+async function commitSlice(warehouse: Warehouse, open: OpenSlice, o: SyncOptions): Promise<void> {
+  const { plan, slice, writer } = open;
+  try {
+    if (writer.kind === "record") {
+      writer.writer.close();
+      slice.rowsOut = writer.writer.rows;
+    } else {
+      slice.rowsOut = await writer.stage.commit();
+    }
+    await warehouse.run(
+      `INSERT INTO sync_watermark (measurement, synced_to, rows_total, updated_at)
+       VALUES ($measurement, $to, $delta, $now)
+       ON CONFLICT (measurement) DO UPDATE SET synced_to = excluded.synced_to,
+         rows_total = sync_watermark.rows_total + excluded.rows_total, updated_at = excluded.updated_at`,
+      {
+        measurement: slice.measurement,
+        to: BigInt(slice.to),
+        delta: BigInt(slice.rowsOut - slice.rowsReplaced),
+        now: BigInt(Math.floor(o.now())),
+      },
+    );
+    await o.beforeCommit?.(slice);
+    await warehouse.run("COMMIT");
+  } catch (error) {
+    await rollbackSlice(warehouse, open);
+    throw error;
+  }
+  if (writer.kind === "record") {
+    for (const f of writer.writer.ignoredFields) plan.ignoredFields.add(f);
+    for (const t of writer.writer.ignoredTags) plan.ignoredTags.add(t);
+    plan.done.mistypedValues += writer.writer.mistyped;
+  }
+}
+
+async function rollbackSlice(warehouse: Warehouse, open: OpenSlice): Promise<void> {
+  // Pending appender rows would otherwise be flushed by a later close, outside the transaction.
+  if (open.writer.kind === "record") open.writer.writer.discard();
+  else open.writer.stage.discard();
+  await warehouse.run("ROLLBACK");
+}
+
+/** The series of a chunked query, with the abort signal checked between chunks. */
+async function* seriesOf(
+  influx: SyncInflux,
+  query: string,
+  slice: SyncSlice,
+  o: SyncOptions,
+): AsyncGenerator<Series> {
+  try {
+    for await (const chunk of influx.queryChunks(
+      query,
+      { from: new Date(slice.from), to: new Date(slice.to) },
+      { chunkSize: o.chunkSize },
+    )) {
+      if (o.signal?.aborted) throw aborted(slice.measurement);
+      yield* chunk.series;
+    }
+  } catch (error) {
+    throw wrapInflux(error);
+  }
+}
+
+async function influxCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw wrapInflux(error);
+  }
+}
+
+function wrapInflux(error: unknown): unknown {
+  if (!isInfluxError(error)) return error;
+  return new WarehouseError("influx", `sync from InfluxDB failed: ${error.message}`, {
+    cause: error,
+  });
+}
+
+function aborted(measurement: string): WarehouseError {
+  return new WarehouseError(
+    "aborted",
+    `sync aborted${measurement ? ` while syncing ${measurement}` : ""}`,
+  );
+}

@@ -1,4 +1,4 @@
-// `npm run bench:spc [-- --values N] [--characteristics K] [--influx]`
+// `npm run bench:spc [-- --values N] [--characteristics K] [--pass READINGS] [--influx]`
 //
 // The SPC job over K characteristics × N readings (default 10 × 1 M, subgroups of 5, X̄-R, qcc
 // rules) in a DuckDB warehouse file, against one DuckDB GROUP BY over the same rows that computes

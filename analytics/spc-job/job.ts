@@ -3,7 +3,6 @@ import type { Alert } from "../../alerts/index.ts";
 import type { InfluxClient } from "../../influx/index.ts";
 import {
   type ControlChart,
-  type ControlLimits,
   computeCapability,
   computeLimits,
   evaluate,
@@ -325,41 +324,21 @@ async function writePoints(
       const point = points[position - offset];
       const subgroup = subgroups[position];
       if (point === undefined || subgroup === undefined) continue;
-      const size = subgroup.values.length;
-      const phase = phaseOf(subgroup);
+      const value = "upper" in point ? point.upper : point.statistic;
+      const mean = "mean" in point ? point.mean : undefined;
+      const lower = "lower" in point ? point.lower : undefined;
       out.push(
-        "upper" in point
-          ? lines.line(
-              point.upper,
-              point.center,
-              point.lcl,
-              point.ucl,
-              size,
-              phase,
-              subgroup.last,
-              point.mean,
-              point.lower,
-            )
-          : "mean" in point
-            ? lines.line(
-                point.statistic,
-                point.center,
-                point.lcl,
-                point.ucl,
-                size,
-                phase,
-                subgroup.last,
-                point.mean,
-              )
-            : lines.line(
-                point.statistic,
-                point.center,
-                point.lcl,
-                point.ucl,
-                size,
-                phase,
-                subgroup.last,
-              ),
+        lines.line(
+          value,
+          point.center,
+          point.lcl,
+          point.ucl,
+          subgroup.values.length,
+          phaseOf(subgroup),
+          subgroup.last,
+          mean,
+          lower,
+        ),
       );
     }
     await writer(out);
@@ -382,9 +361,8 @@ function capabilityLine(
   const last = recent[recent.length - 1];
   if (last === undefined) return null;
   const chartSubgroups = recent.map((subgroup) => toChartSubgroup(characteristic, subgroup));
-  let limits: ControlLimits;
   try {
-    limits = computeLimits(spec.location, chartSubgroups, {
+    const limits = computeLimits(spec.location, chartSubgroups, {
       ...characteristic.limits,
       minSubgroups: 2,
     });

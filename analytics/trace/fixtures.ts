@@ -1,0 +1,260 @@
+// Test support: a simulated line decoded by the real codec and loaded into a warehouse file, the
+// way the sync would store it, plus an archive written from it in the documented layout.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { DuckDBAppender } from "@duckdb/node-api";
+import { createDecoder, type Decoded, type StoredPoint } from "../../ingest/contract/index.ts";
+import { type SimulatedMessage, simulateLine } from "../../simulator/index.ts";
+import { RECORD_TABLES, Warehouse } from "../warehouse/index.ts";
+import { dayOf } from "./catalog.ts";
+import { literal, quote } from "./tables.ts";
+
+type SimulatorOptions = Parameters<typeof simulateLine>[0];
+
+/** Messages of a simulated run and the points the codec makes of them. */
+export interface SimulatedRun {
+  messages: SimulatedMessage[];
+  points: StoredPoint[];
+}
+
+export function simulate(options: SimulatorOptions): SimulatedRun {
+  const messages = [...simulateLine(options)];
+  const start = messages[0]?.ts ?? Date.now();
+  const decode = createDecoder({
+    prefix: options?.prefix ?? "ems",
+    now: () => start,
+    maxPastMs: 365 * 86_400_000,
+    maxFutureMs: 365 * 86_400_000,
+  });
+  const points: StoredPoint[] = [];
+  for (const message of messages) {
+    const decoded = decode(message.topic, Buffer.from(JSON.stringify(message.payload)));
+    if (!decoded.ok)
+      throw new Error(`${message.topic}: ${"detail" in decoded ? decoded.detail : "rejected"}`);
+    points.push(...(decoded as Decoded).points);
+  }
+  return { messages, points };
+}
+
+const RECORDS = new Map(RECORD_TABLES.map((t) => [t.measurement, t]));
+
+/** Appends points to the warehouse tables: a record measurement to its table, a signal to `signal`. */
+export async function loadPoints(
+  warehouse: Warehouse,
+  points: readonly StoredPoint[],
+): Promise<void> {
+  const appenders = new Map<
+    string,
+    { appender: DuckDBAppender; columns: { name: string; type: string }[] }
+  >();
+  const open = async (table: string) => {
+    let entry = appenders.get(table);
+    if (!entry) {
+      const columns = await warehouse.all<{ name: string; type: string }>(
+        `SELECT column_name AS name, data_type AS type FROM information_schema.columns WHERE table_name = $table AND table_schema = 'main' ORDER BY ordinal_position`,
+        { table },
+      );
+      entry = { appender: await warehouse.connection.createAppender(table), columns };
+      appenders.set(table, entry);
+    }
+    return entry;
+  };
+  for (const point of points) {
+    const record = RECORDS.get(point.measurement);
+    if (record) {
+      const { appender, columns } = await open(record.table);
+      for (const column of columns) {
+        const value =
+          column.name === "ts" ? point.ts : (point.tags[column.name] ?? point.fields[column.name]);
+        append(appender, column.type, value);
+      }
+      appender.endRow();
+      continue;
+    }
+    const { appender } = await open("signal");
+    for (const [field, value] of Object.entries(point.fields)) {
+      if (typeof value !== "number") continue;
+      appender.appendVarchar(point.measurement);
+      for (const tag of ["site", "line", "station", "serial"]) {
+        const text = point.tags[tag];
+        if (text === undefined) appender.appendNull();
+        else appender.appendVarchar(text);
+      }
+      appender.appendVarchar(field);
+      appender.appendDouble(value);
+      appender.appendBigInt(BigInt(point.ts));
+      appender.endRow();
+    }
+  }
+  for (const { appender } of appenders.values()) {
+    appender.flushSync();
+    appender.closeSync();
+  }
+}
+
+function append(appender: DuckDBAppender, type: string, value: unknown): void {
+  if (value === undefined || value === null) appender.appendNull();
+  else if (type === "BIGINT") appender.appendBigInt(BigInt(value as number));
+  else if (type === "DOUBLE") appender.appendDouble(value as number);
+  else if (type === "BOOLEAN") appender.appendBoolean(value as boolean);
+  else appender.appendVarchar(String(value));
+}
+
+/**
+ * A warehouse file holding the points, closed again so that a reader may attach it. With `sync`,
+ * its watermarks say the sync reached `to` for these measurements (as a sync that saw them in
+ * InfluxDB records).
+ */
+export async function warehouseWith(
+  path: string,
+  points: readonly StoredPoint[],
+  sync?: { to: number; measurements: readonly string[] },
+): Promise<void> {
+  const warehouse = await Warehouse.open(path);
+  try {
+    await loadPoints(warehouse, points);
+    for (const m of sync?.measurements ?? [])
+      await warehouse.run("INSERT OR REPLACE INTO sync_watermark VALUES ($m, $to, 0, $to)", {
+        m,
+        to: BigInt(sync?.to ?? 0),
+      });
+  } finally {
+    warehouse.close();
+  }
+}
+
+/**
+ * Writes the days before `until` of every measurement to `<dir>/<measurement>/day=YYYY-MM-DD/part-0.parquet`:
+ * record measurements with their table's columns, signals long (site, line, station, serial, field, value, ts).
+ */
+export async function archiveFrom(
+  warehousePath: string,
+  dir: string,
+  until: number,
+): Promise<string[]> {
+  const warehouse = await Warehouse.open(warehousePath);
+  const written: string[] = [];
+  try {
+    const targets: { measurement: string; sql: string }[] = [];
+    for (const t of RECORD_TABLES)
+      targets.push({ measurement: t.measurement, sql: `SELECT * FROM ${quote(t.table)}` });
+    for (const { measurement } of await warehouse.all<{ measurement: string }>(
+      "SELECT DISTINCT measurement FROM signal",
+    ))
+      targets.push({
+        measurement,
+        sql: `SELECT site, line, station, serial, field, value, ts FROM signal WHERE measurement = ${literal(measurement)}`,
+      });
+    for (const target of targets) {
+      const days = await warehouse.all<{ lo: number; hi: number }>(
+        `SELECT min(ts) AS lo, max(ts) AS hi FROM (${target.sql}) WHERE ts < ${until}`,
+      );
+      const lo = days[0]?.lo;
+      const hi = days[0]?.hi;
+      if (lo == null || hi == null) continue;
+      // Whole days only, as the archive writes them.
+      for (
+        let day = Date.parse(`${dayOf(lo)}T00:00:00Z`);
+        day <= hi && day + 86_400_000 <= until;
+        day += 86_400_000
+      ) {
+        const end = day + 86_400_000;
+        const path = join(dir, target.measurement, `day=${dayOf(day)}`);
+        mkdirSync(path, { recursive: true });
+        const file = join(path, "part-0.parquet");
+        await warehouse.run(
+          `COPY (SELECT * FROM (${target.sql}) WHERE ts >= ${day} AND ts < ${end} ORDER BY ts) TO ${literal(file)} (FORMAT parquet)`,
+        );
+        written.push(file);
+      }
+    }
+  } finally {
+    warehouse.close();
+  }
+  return written;
+}
+
+/**
+ * InfluxDB answering the few InfluxQL shapes the tail asks (by serial tag, by site/line/station
+ * window, a whole measurement, placements by lot or part) from points in memory, GROUP BY * shaped.
+ * Any other query throws, so a changed query shows up here instead of passing by accident.
+ */
+export function fakeInflux(points: readonly StoredPoint[], options: { down?: boolean } = {}) {
+  const queries: { query: string; params: Record<string, unknown> }[] = [];
+  const answer = (query: string, params: Record<string, unknown> = {}) => {
+    queries.push({ query, params });
+    if (options.down)
+      throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8086"), { reason: "network" });
+    const match =
+      /^SELECT (.+?) FROM (\/\.\*\/|(?:"[a-z0-9_]+"(?:, )?)+)( WHERE .*?)? GROUP BY \*$/.exec(
+        query,
+      );
+    if (!match) throw new Error(`fake InfluxDB does not know this query: ${query}`);
+    const from = match[2] as string;
+    const names =
+      from === "/.*/" ? undefined : [...from.matchAll(/"([a-z0-9_]+)"/g)].map((m) => m[1]);
+    const where = match[3] ?? "";
+    const time = (name: string) =>
+      params[name] instanceof Date ? (params[name] as Date).getTime() : undefined;
+    const serials = Object.entries(params)
+      .filter(([k]) => /^s\d+$/.test(k))
+      .map(([, v]) => v);
+    const lines = Object.entries(params)
+      .filter(([k]) => /^l\d+$/.test(k))
+      .map(([, v]) => v);
+    const kept = points.filter((p) => {
+      if (names && !names.includes(p.measurement)) return false;
+      if (serials.length > 0 && !serials.includes(p.tags.serial)) return false;
+      if (where.includes(`"serial" = ''`) && p.tags.serial !== undefined) return false;
+      if (params.site !== undefined && p.tags.site !== params.site) return false;
+      if (lines.length > 0 && !lines.includes(p.tags.line)) return false;
+      if (params.station !== undefined && p.tags.station !== params.station) return false;
+      if (params.lot !== undefined && p.fields.lot !== params.lot) return false;
+      if (params.part !== undefined && p.fields.part !== params.part) return false;
+      if (params.supplier !== undefined && p.fields.supplier !== params.supplier) return false;
+      const lo = time("from");
+      const hi = time("to");
+      return (lo === undefined || p.ts >= lo) && (hi === undefined || p.ts <= hi);
+    });
+    const tagKeys = new Map<string, Set<string>>();
+    for (const p of points) {
+      const keys = tagKeys.get(p.measurement) ?? new Set();
+      for (const k of Object.keys(p.tags)) keys.add(k);
+      tagKeys.set(p.measurement, keys);
+    }
+    const series = new Map<
+      string,
+      { name: string; tags: Record<string, string>; rows: StoredPoint[] }
+    >();
+    for (const p of kept) {
+      const tags = Object.fromEntries(
+        [...(tagKeys.get(p.measurement) ?? [])].sort().map((k) => [k, p.tags[k] ?? ""]),
+      );
+      const key = JSON.stringify([p.measurement, tags]);
+      const s = series.get(key) ?? { name: p.measurement, tags, rows: [] };
+      s.rows.push(p);
+      series.set(key, s);
+    }
+    return [...series.values()].map((s) => {
+      const fields = [...new Set(s.rows.flatMap((p) => Object.keys(p.fields)))].sort();
+      return {
+        name: s.name,
+        tags: s.tags,
+        columns: ["time", ...fields],
+        values: s.rows
+          .sort((a, b) => a.ts - b.ts)
+          .map((p) => [p.ts, ...fields.map((f) => p.fields[f] ?? null)]),
+      };
+    });
+  };
+  return {
+    queries,
+    async query(query: string, params?: Record<string, unknown>) {
+      const series = answer(query, params);
+      return { series, statements: [series] };
+    },
+    async *queryChunks(query: string, params?: Record<string, unknown>) {
+      yield { statementId: 0, series: answer(query, params), partial: false };
+    },
+  };
+}

@@ -1,0 +1,272 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { StoredPoint } from "../../ingest/contract/index.ts";
+import { Warehouse } from "../warehouse/index.ts";
+import { archiveFrom, fakeInflux, type SimulatedRun, simulate, warehouseWith } from "./fixtures.ts";
+import { type SerialRecord, serialRecord, TraceError, TraceStore } from "./index.ts";
+
+const ENV = ["env", "nitrogen"];
+const HALL = "hall";
+
+/**
+ * What the simulator sent for one serial, counted from its decoded messages without the reader:
+ * unit-scoped points by their serial tag, station signals by the serial's visits, the
+ * environment of its line and hall during each visit.
+ */
+function expectedFor(points: readonly StoredPoint[], serial: string) {
+  const units = points.filter((p) => p.measurement === "unit" && p.tags.serial === serial);
+  const visits: { site: string; line: string; station: string; start: number; complete: number }[] =
+    [];
+  for (const start of units.filter((p) => p.tags.event === "start")) {
+    const complete = units.find(
+      (p) =>
+        p.tags.event === "complete" && p.tags.station === start.tags.station && p.ts >= start.ts,
+    );
+    if (complete)
+      visits.push({
+        site: start.tags.site as string,
+        line: start.tags.line as string,
+        station: start.tags.station as string,
+        start: start.ts,
+        complete: complete.ts,
+      });
+  }
+  const byMeasurement = new Map<string, number>();
+  const add = (m: string, n = 1) => byMeasurement.set(m, (byMeasurement.get(m) ?? 0) + n);
+  for (const p of points) {
+    if (p.tags.serial === serial && p.measurement !== "unit") {
+      // A profiler sample belongs to the serial; it is in the record when inside a visit of its station.
+      if (
+        ["unit", "spi", "spi_pad", "test", "test_measurement", "test_defect", "placement"].includes(
+          p.measurement,
+        )
+      )
+        add(p.measurement);
+    }
+  }
+  const signals = new Map<string, number>();
+  const environment = new Map<string, number>();
+  let events = 0;
+  for (const v of visits) {
+    for (const p of points) {
+      if (p.ts < v.start || p.ts > v.complete || p.tags.site !== v.site) continue;
+      if (p.measurement === "event" && p.tags.line === v.line && p.tags.station === v.station)
+        events++;
+      const record = [
+        "unit",
+        "spi",
+        "spi_pad",
+        "test",
+        "test_measurement",
+        "test_defect",
+        "placement",
+        "event",
+        "pack",
+      ].includes(p.measurement);
+      if (record) continue;
+      if (ENV.includes(p.measurement)) {
+        if (p.tags.serial === undefined && (p.tags.line === v.line || p.tags.line === HALL))
+          environment.set(p.measurement, (environment.get(p.measurement) ?? 0) + 1);
+      } else if (
+        p.tags.line === v.line &&
+        p.tags.station === v.station &&
+        (p.tags.serial === undefined || p.tags.serial === serial)
+      ) {
+        signals.set(p.measurement, (signals.get(p.measurement) ?? 0) + 1);
+      }
+    }
+  }
+  return { visits, byMeasurement, signals, environment, events };
+}
+
+function counted(record: SerialRecord) {
+  const signals = new Map<string, number>();
+  const environment = new Map<string, number>();
+  for (const v of record.visits) {
+    for (const [m, list] of Object.entries(v.signals))
+      signals.set(m, (signals.get(m) ?? 0) + list.length);
+    for (const [m, list] of Object.entries(v.environment))
+      environment.set(m, (environment.get(m) ?? 0) + list.length);
+  }
+  const byMeasurement = new Map<string, number>([
+    ["spi", record.spi.length],
+    ["spi_pad", record.spi.reduce((n, s) => n + s.pads.length, 0)],
+    ["test", record.tests.length],
+    ["test_measurement", record.tests.reduce((n, t) => n + t.measurements.length, 0)],
+    ["test_defect", record.tests.reduce((n, t) => n + t.defects.length, 0)],
+    ["placement", record.materials.length],
+  ]);
+  for (const [k, n] of [...byMeasurement]) if (n === 0) byMeasurement.delete(k);
+  return {
+    signals,
+    environment,
+    byMeasurement,
+    events: record.visits.reduce((n, v) => n + v.events.length, 0),
+  };
+}
+
+describe("the per-serial record", () => {
+  let dir: string;
+  let run: SimulatedRun;
+  let warehousePath: string;
+  let serials: string[];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "trace-record-"));
+    // Starts before midnight, so that the run spans two archive days.
+    run = simulate({
+      seed: 7,
+      units: 30,
+      start: Date.UTC(2026, 10, 26, 23, 42),
+      signalRateHz: 2,
+      profilerEvery: 3,
+      scenarios: ["bad-lot"],
+    });
+    warehousePath = join(dir, "warehouse.duckdb");
+    await warehouseWith(warehousePath, run.points);
+    serials = [
+      ...new Set(
+        run.points.filter((p) => p.measurement === "unit").map((p) => p.tags.serial as string),
+      ),
+    ];
+  }, 60_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("holds every point the simulator published for a serial, measurement by measurement", async () => {
+    const store = await TraceStore.open({ warehousePath });
+    try {
+      const checked = serials.slice(0, 4);
+      for (const serial of checked) {
+        const record = await store.withSession((s) => serialRecord(s, serial));
+        const expected = expectedFor(run.points, serial);
+        const got = counted(record);
+        expect(record.visits.map((v) => [v.station, v.start, v.complete])).toEqual(
+          expected.visits.map((v) => [v.station, v.start, v.complete]),
+        );
+        expect(Object.fromEntries(got.signals)).toEqual(Object.fromEntries(expected.signals));
+        expect(Object.fromEntries(got.environment)).toEqual(
+          Object.fromEntries(expected.environment),
+        );
+        expect(Object.fromEntries(got.byMeasurement)).toEqual(
+          Object.fromEntries(expected.byMeasurement),
+        );
+        expect(got.events).toBe(expected.events);
+      }
+      // Profiled boards carry their profile; the reflow oven's own signal is there for every board.
+      const profiled = await store.withSession((s) => serialRecord(s, serials[0] as string));
+      expect(
+        profiled.visits.find((v) => v.station === "reflow")?.signals.reflow?.length,
+      ).toBeGreaterThan(0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("reads the archive and the warehouse without counting a day twice, and the archive alone for archived days", async () => {
+    const archive = join(dir, "archive");
+    const midnight = Date.UTC(2026, 10, 27);
+    const files = await archiveFrom(warehousePath, archive, midnight);
+    expect(files.length).toBeGreaterThan(5);
+    const both = await TraceStore.open({ warehousePath, archiveDir: archive });
+    const warehouseOnly = await TraceStore.open({ warehousePath });
+    const archiveOnly = await TraceStore.open({ archiveDir: archive });
+    try {
+      const straddling = serials.find((serial) => {
+        const ts = run.points.filter((p) => p.tags.serial === serial).map((p) => p.ts);
+        return Math.min(...ts) < midnight && Math.max(...ts) >= midnight;
+      });
+      expect(straddling).toBeDefined();
+      const a = await both.withSession((s) => serialRecord(s, straddling as string));
+      const b = await warehouseOnly.withSession((s) => serialRecord(s, straddling as string));
+      expect(counted(a)).toEqual(counted(b));
+      expect(a.visits).toEqual(b.visits);
+
+      const early = serials.find(
+        (serial) =>
+          Math.max(...run.points.filter((p) => p.tags.serial === serial).map((p) => p.ts)) <
+          midnight,
+      );
+      expect(early).toBeDefined();
+      const c = await archiveOnly.withSession((s) => serialRecord(s, early as string));
+      const d = await warehouseOnly.withSession((s) => serialRecord(s, early as string));
+      expect(counted(c)).toEqual(counted(d));
+      expect(c.materials).toEqual(d.materials);
+    } finally {
+      await both.close();
+      await warehouseOnly.close();
+      await archiveOnly.close();
+    }
+  });
+
+  it("takes what the archive and warehouse lack from InfluxDB, without reading anything twice", async () => {
+    // The warehouse has been synced up to a point; InfluxDB holds everything (its retention covers it).
+    const serial = serials[6] as string;
+    const visits = expectedFor(run.points, serial).visits;
+    const cut = (visits[3] as { start: number }).start;
+    const partial = join(dir, "partial.duckdb");
+    await warehouseWith(
+      partial,
+      run.points.filter((p) => p.ts < cut),
+      { to: cut, measurements: [...new Set(run.points.map((p) => p.measurement))] },
+    );
+    const influx = fakeInflux(run.points);
+    const store = await TraceStore.open({ warehousePath: partial }, influx);
+    const full = await TraceStore.open({ warehousePath });
+    try {
+      const a = await store.withSession((s) => serialRecord(s, serial));
+      const b = await full.withSession((s) => serialRecord(s, serial));
+      expect(counted(a)).toEqual(counted(b));
+      expect(a.containers).toEqual(b.containers);
+      expect(influx.queries.length).toBeGreaterThan(0);
+      // Every InfluxDB query starts at or after where the warehouse stops (but for the ingestor's
+      // self-metrics, which the warehouse never had).
+      for (const q of influx.queries.filter((q) => !q.query.includes("tracebox_ingest"))) {
+        const from = q.params.from;
+        if (from instanceof Date) expect(from.getTime(), q.query).toBeGreaterThanOrEqual(cut);
+      }
+    } finally {
+      await store.close();
+      await full.close();
+    }
+  });
+
+  it("an unknown serial is not-found, and one InfluxDB may hold while it is down is source-unavailable", async () => {
+    const store = await TraceStore.open({ warehousePath });
+    const down = await TraceStore.open({ warehousePath }, fakeInflux([], { down: true }));
+    try {
+      for (const serial of [
+        "NOPE0001",
+        "x' OR '1'='1",
+        "'; DROP TABLE unit_event; --",
+        'a"b\\c',
+        "TBX%",
+        "*",
+      ]) {
+        const error = await store
+          .withSession((s) => serialRecord(s, serial))
+          .catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(TraceError);
+        expect((error as TraceError).reason).toBe("not-found");
+      }
+      const error = await down
+        .withSession((s) => serialRecord(s, "NOPE0001"))
+        .catch((e: unknown) => e);
+      expect((error as TraceError).reason).toBe("source-unavailable");
+      // What the cold sources hold still answers, with the gap named.
+      const record = await down.withSession((s) => serialRecord(s, serials[0] as string));
+      expect(record.visits.length).toBeGreaterThan(0);
+    } finally {
+      await store.close();
+      await down.close();
+    }
+    const warehouse = await Warehouse.open(warehousePath);
+    try {
+      const [row] = await warehouse.all<{ n: number }>("SELECT count(*) AS n FROM unit_event");
+      expect(row?.n).toBe(run.points.filter((p) => p.measurement === "unit").length);
+    } finally {
+      warehouse.close();
+    }
+  });
+});

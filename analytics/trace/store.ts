@@ -1,0 +1,344 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import type { InfluxClient } from "../../influx/index.ts";
+import { type ArchiveCatalog, type ArchiveDataset, listArchive } from "./catalog.ts";
+import { TraceError } from "./errors.ts";
+import { resolveTraceOptions, type TraceOptions } from "./options.ts";
+import { TraceSession } from "./session.ts";
+import { emptyShape, literal, quote, TRACE_TABLES, type TraceTable } from "./tables.ts";
+
+/** What the reader needs of InfluxDB: InfluxQL, whole or in chunks. */
+export type TailInflux = Pick<InfluxClient, "query" | "queryChunks">;
+
+/** Columns (name → DuckDB type) a source has for one table. */
+type Columns = ReadonlyMap<string, string>;
+
+/** The warehouse as one session sees it: attached read-only, or why not. */
+export interface WarehouseState {
+  attached: boolean;
+  /** Why it is not read (locked by the writer, missing, refused): shown in completeness. */
+  reason: string | undefined;
+  /** Per measurement: synced up to (exclusive), epoch ms. */
+  watermarks: ReadonlyMap<string, number>;
+}
+
+/** The sources behind one session: the archive files listed, the warehouse, InfluxDB. */
+export interface SourcePlan {
+  archive: ArchiveCatalog | undefined;
+  warehouse: WarehouseState;
+  influx: boolean;
+}
+
+const WAREHOUSE_ALIAS = "wh";
+const DAY_MS = 86_400_000;
+
+/**
+ * The traceability reader: an in-memory DuckDB whose sessions see one view per warehouse table,
+ * the union of three sources that never overlap:
+ *
+ * - the Parquet archive (immutable day partitions), exactly the files listed when the session opened;
+ * - the warehouse file, attached READ_ONLY while at least one session needs it and no writer holds
+ *   it (DuckDB allows one writer process; a reader's shared lock would block it, so it is held only
+ *   for the length of a session), minus the days the archive has;
+ * - InfluxDB for everything after what those two cover, loaded into the session on demand (the
+ *   unsynced tail).
+ */
+export class TraceStore {
+  readonly options: TraceOptions;
+  #catalog: { at: number; catalog: ArchiveCatalog } | undefined;
+  readonly #columns = new Map<string, Columns>();
+  #warehouseUsers = 0;
+  #warehouse: WarehouseState = { attached: false, reason: "not opened", watermarks: new Map() };
+  #warehouseColumns = new Map<string, Columns>();
+  #lock: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  private constructor(
+    readonly instance: DuckDBInstance,
+    private readonly admin: DuckDBConnection,
+    options: TraceOptions,
+    readonly influx: TailInflux | undefined,
+  ) {
+    this.options = options;
+  }
+
+  static async open(
+    options: Partial<TraceOptions> = {},
+    influx?: TailInflux | undefined,
+  ): Promise<TraceStore> {
+    const o = resolveTraceOptions(options);
+    mkdirSync(o.tempDirectory, { recursive: true });
+    const instance = await DuckDBInstance.create(":memory:", {
+      memory_limit: o.memoryLimit,
+      temp_directory: o.tempDirectory,
+    });
+    const admin = await instance.connect();
+    return new TraceStore(instance, admin, o, influx);
+  }
+
+  /** A session: its own connection, its own tail of InfluxDB, views over the sources of this moment. */
+  async session(): Promise<TraceSession> {
+    if (this.#closed) throw new TraceError("source-unavailable", "the trace store is closed");
+    const archive = await this.#archive();
+    const warehouse = await this.#acquireWarehouse();
+    const connection = await this.instance.connect();
+    const plan: SourcePlan = { archive, warehouse, influx: this.influx !== undefined };
+    try {
+      for (const table of TRACE_TABLES) {
+        await connection.run(tailDdl(table));
+        await connection.run(await this.#viewDdl(table, plan));
+      }
+    } catch (error) {
+      connection.closeSync();
+      await this.#releaseWarehouse(warehouse);
+      throw error;
+    }
+    return new TraceSession(connection, plan, this.options, this.influx, () => {
+      connection.closeSync();
+      return this.#releaseWarehouse(warehouse);
+    });
+  }
+
+  /** Runs `work` in a session and closes it after, whatever happens. */
+  async withSession<T>(work: (session: TraceSession) => Promise<T>): Promise<T> {
+    const session = await this.session();
+    try {
+      return await work(session);
+    } finally {
+      await session.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#serialized(async () => {
+      if (this.#warehouse.attached) await this.admin.run(`DETACH ${WAREHOUSE_ALIAS}`);
+    });
+    this.admin.closeSync();
+    this.instance.closeSync();
+  }
+
+  async #archive(): Promise<ArchiveCatalog | undefined> {
+    const root = this.options.archiveDir;
+    if (root === undefined) return undefined;
+    const now = Date.now();
+    if (this.#catalog && now - this.#catalog.at < this.options.catalogTtlMs)
+      return this.#catalog.catalog;
+    const catalog = await listArchive(root);
+    this.#catalog = { at: now, catalog };
+    return catalog;
+  }
+
+  #serialized<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#lock.then(work);
+    this.#lock = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /** Attaches the warehouse for one more session (first user attaches it), when it can. */
+  #acquireWarehouse(): Promise<WarehouseState> {
+    return this.#serialized(async () => {
+      const path = this.options.warehousePath;
+      if (path === undefined || this.options.warehouse === "never") {
+        return { attached: false, reason: "not configured", watermarks: new Map() };
+      }
+      if (this.#warehouse.attached) {
+        this.#warehouseUsers++;
+        return this.#warehouse;
+      }
+      if (!existsSync(path))
+        return { attached: false, reason: `${path} does not exist`, watermarks: new Map() };
+      try {
+        await this.admin.run(`ATTACH ${literal(path)} AS ${WAREHOUSE_ALIAS} (READ_ONLY)`);
+      } catch (error) {
+        const message = (error as Error).message;
+        const reason = /lock/i.test(message)
+          ? "held by its writer (the jobs process): read from the archive and InfluxDB"
+          : `cannot be read: ${message}`;
+        return { attached: false, reason, watermarks: new Map() };
+      }
+      const columns = await this.admin.runAndReadAll(
+        `SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE database_name = ${literal(WAREHOUSE_ALIAS)} AND schema_name = 'main'`,
+      );
+      this.#warehouseColumns = new Map();
+      for (const [table, column, type] of columns.getRows() as [string, string, string][]) {
+        const map = (this.#warehouseColumns.get(table) as Map<string, string>) ?? new Map();
+        map.set(column, type);
+        this.#warehouseColumns.set(table, map);
+      }
+      const watermarks = new Map<string, number>();
+      if (this.#warehouseColumns.has("sync_watermark")) {
+        const rows = await this.admin.runAndReadAll(
+          `SELECT measurement, synced_to FROM ${WAREHOUSE_ALIAS}.sync_watermark`,
+        );
+        for (const [measurement, to] of rows.getRows() as [string, bigint][])
+          watermarks.set(measurement, Number(to));
+      }
+      this.#warehouse = { attached: true, reason: undefined, watermarks };
+      this.#warehouseUsers = 1;
+      return this.#warehouse;
+    });
+  }
+
+  #releaseWarehouse(state: WarehouseState): Promise<void> {
+    if (!state.attached) return Promise.resolve();
+    return this.#serialized(async () => {
+      this.#warehouseUsers--;
+      if (this.#warehouseUsers > 0 || !this.#warehouse.attached) return;
+      // The shared lock goes with the last session: the writer can open the file again.
+      await this.admin.run(`DETACH ${WAREHOUSE_ALIAS}`);
+      this.#warehouse = { attached: false, reason: "detached", watermarks: new Map() };
+    });
+  }
+
+  /** Column names and types of an archive dataset, read from the Parquet footers once per file set. */
+  async #archiveColumns(dataset: ArchiveDataset): Promise<Columns> {
+    const key = `${dataset.dir}\u0000${dataset.files.length}\u0000${dataset.files.at(-1)}`;
+    const cached = this.#columns.get(key);
+    if (cached) return cached;
+    const reader = await this.admin.runAndReadAll(
+      `DESCRIBE SELECT * FROM read_parquet(${fileList(dataset.files)}, union_by_name = true, hive_partitioning = false)`,
+    );
+    const columns = new Map<string, string>();
+    for (const row of reader.getRowObjects())
+      columns.set(String(row.column_name), String(row.column_type));
+    this.#columns.set(key, columns);
+    return columns;
+  }
+
+  async #viewDdl(table: TraceTable, plan: SourcePlan): Promise<string> {
+    const branches = [emptyShape(table)];
+    const datasets = (plan.archive?.datasets ?? []).filter((d) => d.table === table.table);
+    for (const dataset of datasets)
+      branches.push(archiveBranch(table, dataset, await this.#archiveColumns(dataset)));
+    if (plan.warehouse.attached) {
+      const columns = this.#warehouseColumns.get(table.table);
+      if (columns) branches.push(warehouseBranch(table, columns, datasets));
+    }
+    const cols = table.columns.map((c) => quote(c.name)).join(", ");
+    branches.push(
+      `SELECT DISTINCT ${cols}, ${dayOfTs} AS day FROM temp.main.${quote(`tail_${table.table}`)}`,
+    );
+    return `CREATE OR REPLACE TEMP VIEW ${quote(table.table)} AS ${branches.join("\nUNION ALL ")}`;
+  }
+}
+
+const dayOfTs = "CAST(epoch_ms(ts) AS DATE)";
+
+function tailDdl(table: TraceTable): string {
+  const columns = table.columns.map((c) => `${quote(c.name)} ${c.type}`).join(", ");
+  return `CREATE TEMP TABLE IF NOT EXISTS ${quote(`tail_${table.table}`)} (${columns})`;
+}
+
+function fileList(files: readonly string[]): string {
+  return `[${files.map(literal).join(", ")}]`;
+}
+
+/** A source column cast to the reader's type; a time stored as a timestamp becomes epoch ms. */
+function fitted(name: string, type: string, have: string | undefined): string {
+  if (have === undefined) return `CAST(NULL AS ${type})`;
+  const column = quote(name);
+  if (have === type) return column;
+  if (type === "BIGINT" && /^TIMESTAMP/.test(have)) return `epoch_ms(${column})`;
+  return `TRY_CAST(${column} AS ${type})`;
+}
+
+function archiveBranch(table: TraceTable, dataset: ArchiveDataset, columns: Columns): string {
+  const read = `read_parquet(${fileList(dataset.files)}, hive_partitioning = true, hive_types = {'day': DATE}, union_by_name = true)`;
+  if (table.table !== "signal") {
+    const select = table.columns.map(
+      (c) => `${fitted(c.name, c.type, columns.get(c.name))} AS ${quote(c.name)}`,
+    );
+    return `SELECT ${select.join(", ")}, day FROM ${read}`;
+  }
+  const measurement = columns.has("measurement")
+    ? `coalesce(${quote("measurement")}, ${literal(dataset.measurement)})`
+    : literal(dataset.measurement);
+  if (columns.has("field") && columns.has("value")) {
+    const select = table.columns.map((c) =>
+      c.name === "measurement"
+        ? `${measurement} AS measurement`
+        : `${fitted(c.name, c.type, columns.get(c.name))} AS ${quote(c.name)}`,
+    );
+    return `SELECT ${select.join(", ")}, day FROM ${read}`;
+  }
+  // A wide file (one column per field): unpivoted into the long shape of `signal`.
+  const keys = new Set(["measurement", "site", "line", "station", "serial", "ts", "time", "day"]);
+  const numeric = [...columns]
+    .filter(
+      ([name, type]) =>
+        !keys.has(name) &&
+        /^(DOUBLE|FLOAT|REAL|BIGINT|INTEGER|SMALLINT|TINYINT|HUGEINT|DECIMAL)/.test(type),
+    )
+    .map(([name]) => name);
+  if (numeric.length === 0) return emptyShape(table);
+  const base = ["site", "line", "station", "serial"].map(
+    (c) => `${fitted(c, "VARCHAR", columns.get(c))} AS ${quote(c)}`,
+  );
+  const ts = `${fitted("ts", "BIGINT", columns.get("ts") ?? columns.get("time"))} AS ts`;
+  const values = numeric.map((n) => `CAST(${quote(n)} AS DOUBLE) AS ${quote(n)}`);
+  const wide = `SELECT ${measurement} AS measurement, ${base.join(", ")}, ${ts}, day, ${values.join(", ")} FROM ${read}`;
+  return `SELECT measurement, site, line, station, serial, field, value, ts, day FROM (UNPIVOT (${wide}) ON ${numeric.map(quote).join(", ")} INTO NAME field VALUE value)`;
+}
+
+/** Day ranges [from, to) the archive covers, as contiguous runs of days. */
+function coveredRanges(days: readonly string[]): [number, number][] {
+  const ranges: [number, number][] = [];
+  for (const day of days) {
+    const from = Date.parse(`${day}T00:00:00Z`);
+    const last = ranges[ranges.length - 1];
+    if (last && last[1] === from) last[1] = from + DAY_MS;
+    else ranges.push([from, from + DAY_MS]);
+  }
+  return ranges;
+}
+
+function notCovered(days: readonly string[]): string | undefined {
+  const ranges = coveredRanges(days);
+  if (ranges.length === 0) return undefined;
+  return ranges.map(([from, to]) => `NOT (ts >= ${from} AND ts < ${to})`).join(" AND ");
+}
+
+function warehouseBranch(
+  table: TraceTable,
+  columns: Columns,
+  datasets: readonly ArchiveDataset[],
+): string {
+  const select = table.columns.map(
+    (c) => `${fitted(c.name, c.type, columns.get(c.name))} AS ${quote(c.name)}`,
+  );
+  const from = `${WAREHOUSE_ALIAS}.main.${quote(table.table)}`;
+  const conditions: string[] = [];
+  if (table.table === "signal") {
+    for (const dataset of datasets) {
+      const outside = notCovered(dataset.days);
+      if (outside)
+        conditions.push(`(measurement <> ${literal(dataset.measurement)} OR (${outside}))`);
+    }
+  } else {
+    for (const dataset of datasets) {
+      const outside = notCovered(dataset.days);
+      if (outside) conditions.push(`(${outside})`);
+    }
+  }
+  const where = conditions.length > 0 ? ` WHERE ${conditions.join(" AND ")}` : "";
+  return `SELECT ${select.join(", ")}, ${dayOfTs} AS day FROM ${from}${where}`;
+}
+
+/**
+ * Where the archive and the warehouse stop for one measurement: InfluxDB is read from here on
+ * (epoch ms); undefined when neither has any of it (InfluxDB holds all there is).
+ */
+export function coldUntil(plan: SourcePlan, measurement: string): number | undefined {
+  let until: number | undefined;
+  for (const dataset of plan.archive?.datasets ?? []) {
+    if (dataset.measurement === measurement)
+      until = Math.max(until ?? dataset.until, dataset.until);
+  }
+  const synced = plan.warehouse.attached ? plan.warehouse.watermarks.get(measurement) : undefined;
+  if (synced !== undefined) until = Math.max(until ?? synced, synced);
+  return until;
+}

@@ -18,8 +18,8 @@ export interface Alert {
   station: string;
   /** Units at the affected stations at that moment: the boards a line controller should hold. */
   serials: string[];
-  /** Where it came from: a spec-limit rule on the stream, or an SPC rule violation. */
-  source: "spec" | "spc";
+  /** Where it came from: a spec-limit rule on the stream, an SPC rule violation, or a unit's predicted risk. */
+  source: "spec" | "spc" | "predict";
 }
 
 /** Where alerts go; `send` must not block the caller (sinks queue internally). */

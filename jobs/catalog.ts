@@ -1,6 +1,13 @@
+import { join, resolve } from "node:path";
 import type { Alert } from "../alerts/index.ts";
+import { runPredict } from "../analytics/predict/index.ts";
 import { parseSpcSection, runSpc } from "../analytics/spc-job/index.ts";
-import { syncFromInflux, type Warehouse } from "../analytics/warehouse/index.ts";
+import {
+  archiveOlderThan,
+  buildUnitFeatures,
+  syncFromInflux,
+  type Warehouse,
+} from "../analytics/warehouse/index.ts";
 import { runYield } from "../analytics/yield/index.ts";
 import type { Config } from "../config/index.ts";
 import type { InfluxClient } from "../influx/index.ts";
@@ -47,6 +54,60 @@ export const JOB_CATALOG: Partial<Record<JobName, JobFactory>> = {
         now: Date.now,
         log: ctx.log,
       });
+      return { rowsIn: result.rowsIn, rowsOut: result.rowsOut };
+    },
+  }),
+  features: (schedule) => ({
+    name: "features",
+    schedule,
+    async run(ctx) {
+      const built = await buildUnitFeatures(ctx.warehouse);
+      return { rowsIn: built.units, rowsOut: built.units };
+    },
+  }),
+  archive: (schedule) => ({
+    name: "archive",
+    schedule,
+    async run(ctx) {
+      const days = ctx.jobs.archive?.olderThanDays;
+      const result = await archiveOlderThan(
+        ctx.warehouse,
+        join(resolve(ctx.config.dataDir), "archive"),
+        days === undefined ? {} : { olderThanMs: days * 86_400_000 },
+      );
+      return { rowsIn: result.rowsIn, rowsOut: result.rowsOut };
+    },
+  }),
+  predict: (schedule) => ({
+    name: "predict",
+    schedule,
+    async run(ctx) {
+      // Trained on the freshest per-unit features.
+      await buildUnitFeatures(ctx.warehouse);
+      const startedAt = Date.now();
+      const threshold = ctx.jobs.predict?.riskThreshold;
+      const result = await runPredict({
+        warehouse: ctx.warehouse,
+        influx: ctx.influx,
+        signal: ctx.signal,
+        options: threshold === undefined ? {} : { riskThreshold: threshold },
+      });
+      for (const unit of result.atRisk) {
+        ctx.sendAlert({
+          id: `risk-${unit.target}/${unit.id}/${startedAt}`,
+          rule: `risk-${unit.target}`,
+          characteristic: `risk.${unit.target}`,
+          state: "raised",
+          value: unit.score,
+          limit: threshold ?? 0.1,
+          ts: startedAt,
+          site: unit.site ?? "-",
+          line: unit.line ?? "-",
+          station: "predict",
+          serials: [unit.id],
+          source: "predict",
+        });
+      }
       return { rowsIn: result.rowsIn, rowsOut: result.rowsOut };
     },
   }),

@@ -14,6 +14,7 @@ export const JobsSectionSchema = Type.Object(
       Type.Object(
         {
           sync: Type.Optional(Cron),
+          features: Type.Optional(Cron),
           spc: Type.Optional(Cron),
           yield: Type.Optional(Cron),
           archive: Type.Optional(Cron),
@@ -42,6 +43,20 @@ export const JobsSectionSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    predict: Type.Optional(
+      Type.Object(
+        {
+          riskThreshold: Type.Optional(
+            Type.Number({
+              exclusiveMinimum: 0,
+              exclusiveMaximum: 1,
+              description: "a failure probability in (0, 1)",
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     yield: Type.Optional(
       Type.Object(
         {
@@ -60,10 +75,12 @@ export type JobsSection = Static<typeof JobsSectionSchema>;
 
 /**
  * Default schedules: sync every 10 s and SPC 5 s after it, so a subgroup's point reaches InfluxDB
- * within ~20 s of its last reading (the goal is 30 s); yield every minute; archive nightly; predict daily.
+ * within ~20 s of its last reading (the goal is 30 s); the per-unit feature table and yield every
+ * minute; archive nightly; predict daily.
  */
 export const DEFAULT_SCHEDULES = {
   sync: "*/10 * * * * *",
+  features: "20 * * * * *",
   spc: "5-59/10 * * * * *",
   yield: "30 * * * * *",
   archive: "0 30 2 * * *",

@@ -1,0 +1,309 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type SyncOptions, syncFromInflux, Warehouse, WarehouseError } from "./index.ts";
+import { FakeInflux, type FakePoint, networkError } from "./test-support/fake-influx.ts";
+
+const T = Date.UTC(2026, 10, 27, 6);
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+let w: Warehouse;
+let influx: FakeInflux;
+beforeEach(async () => {
+  w = await Warehouse.open(":memory:");
+  influx = new FakeInflux();
+});
+afterEach(() => w.close());
+
+const ORIGIN = { site: "S1", line: "L1" };
+
+function oven(time: number, z1: number, o2 = 500): FakePoint {
+  return {
+    measurement: "reflow",
+    tags: { ...ORIGIN, station: "oven" },
+    fields: { z1_top_c: z1, o2_ppm: o2 },
+    time,
+  };
+}
+
+/** A plant's worth of points around T: signals, a profiler, records, and results to skip. */
+function plant(): void {
+  for (let i = 0; i < 120; i++) influx.write(oven(T - 60 * MINUTE + i * 30_000, 240 + i / 10));
+  influx.write(
+    {
+      measurement: "profile",
+      tags: { ...ORIGIN, station: "oven", serial: "U1" },
+      fields: { tc1_c: 100, note: "glued" },
+      time: T - 30 * MINUTE,
+    },
+    {
+      measurement: "unit",
+      tags: { ...ORIGIN, station: "printer", serial: "U1", event: "start", product: "P1" },
+      fields: { seen: true },
+      time: T - 40 * MINUTE,
+    },
+    {
+      measurement: "unit",
+      tags: { ...ORIGIN, station: "printer", serial: "U1", event: "complete" },
+      fields: { seen: true, result: "pass" },
+      time: T - 39 * MINUTE,
+    },
+    {
+      measurement: "event",
+      tags: { ...ORIGIN, station: "oven", kind: "alarm", code: "O2_HIGH" },
+      fields: { message: "O2 high", seen: true },
+      time: T - 20 * MINUTE,
+    },
+    {
+      measurement: "spi",
+      tags: { ...ORIGIN, station: "spi", serial: "U1" },
+      fields: { result: "pass", pad_count: 2, volume_pct_mean: 98.5, firmware: "x" },
+      time: T - 38 * MINUTE,
+    },
+    {
+      measurement: "spc_point",
+      tags: { ...ORIGIN, station: "oven" },
+      fields: { value: 1 },
+      time: T - 10 * MINUTE,
+    },
+    { measurement: "yield", tags: ORIGIN, fields: { fpy: 0.98 }, time: T - 10 * MINUTE },
+  );
+  influx.integers.add("spi.pad_count");
+}
+
+function options(now: number, extra: Partial<SyncOptions> = {}): Partial<SyncOptions> {
+  return { now: () => now, safetyLagMs: 0, ...extra };
+}
+
+async function dump(warehouse: Warehouse): Promise<unknown> {
+  return {
+    signal: await warehouse.all("SELECT * FROM signal ORDER BY measurement, field, ts"),
+    unit: await warehouse.all("SELECT * FROM unit_event ORDER BY ts"),
+    event: await warehouse.all("SELECT * FROM station_event ORDER BY ts"),
+    spi: await warehouse.all("SELECT * FROM spi_board ORDER BY ts"),
+    watermarks: await warehouse.all(
+      "SELECT measurement, synced_to, rows_total FROM sync_watermark ORDER BY measurement",
+    ),
+  };
+}
+
+describe("syncFromInflux", () => {
+  it("puts record measurements in their tables and every numeric signal value in `signal`", async () => {
+    plant();
+    const result = await syncFromInflux(w, influx, options(T));
+    expect(result.skipped.sort()).toEqual(["spc_point", "yield"]);
+    const by = Object.fromEntries(result.measurements.map((m) => [m.measurement, m]));
+    expect(by.reflow).toMatchObject({ kind: "signal", table: "signal", rowsIn: 120, rowsOut: 240 });
+    expect(by.profile).toMatchObject({ rowsIn: 1, rowsOut: 1, ignoredFields: ["note"] });
+    expect(by.unit).toMatchObject({ kind: "record", table: "unit_event", rowsIn: 2, rowsOut: 2 });
+    expect(by.spi).toMatchObject({ rowsOut: 1, ignoredFields: ["firmware"] });
+    expect(result.rowsIn).toBe(120 + 1 + 2 + 1 + 1);
+    expect(result.rowsOut).toBe(240 + 1 + 2 + 1 + 1);
+
+    expect(await w.all("SELECT * FROM signal WHERE measurement = 'profile'")).toEqual([
+      {
+        measurement: "profile",
+        site: "S1",
+        line: "L1",
+        station: "oven",
+        serial: "U1",
+        field: "tc1_c",
+        value: 100,
+        ts: T - 30 * MINUTE,
+      },
+    ]);
+    expect(
+      await w.all(
+        "SELECT count(*) AS n, count(serial) AS with_serial FROM signal WHERE measurement = 'reflow'",
+      ),
+    ).toEqual([{ n: 240, with_serial: 0 }]);
+    expect(
+      await w.all("SELECT serial, event, product, result, seen, ts FROM unit_event ORDER BY ts"),
+    ).toEqual([
+      {
+        serial: "U1",
+        event: "start",
+        product: "P1",
+        result: null,
+        seen: true,
+        ts: T - 40 * MINUTE,
+      },
+      {
+        serial: "U1",
+        event: "complete",
+        product: null,
+        result: "pass",
+        seen: true,
+        ts: T - 39 * MINUTE,
+      },
+    ]);
+    // `code` is a tag in InfluxDB; it lands in its column all the same.
+    expect(await w.all("SELECT kind, code, message, seen FROM station_event")).toEqual([
+      { kind: "alarm", code: "O2_HIGH", message: "O2 high", seen: true },
+    ]);
+    expect(await w.all("SELECT result, pad_count, volume_pct_mean FROM spi_board")).toEqual([
+      { result: "pass", pad_count: 2, volume_pct_mean: 98.5 },
+    ]);
+    expect(
+      await w.all("SELECT count(*) AS n FROM signal WHERE measurement IN ('spc_point', 'yield')"),
+    ).toEqual([{ n: 0 }]);
+  });
+
+  it("gives the same rows when run again, re-reading only the late window", async () => {
+    plant();
+    await syncFromInflux(w, influx, options(T));
+    const first = await dump(w);
+    const again = await syncFromInflux(w, influx, options(T + MINUTE));
+    expect(await dump(w)).toEqual({
+      ...(first as object),
+      watermarks: expect.anything(),
+    });
+    const reflow = again.measurements.find((m) => m.measurement === "reflow");
+    // [T − 5 min, T + 1 min): the 10 oven points of the last 5 minutes come back.
+    expect(reflow).toMatchObject({
+      from: T - 5 * MINUTE,
+      to: T + MINUTE,
+      rowsIn: 10,
+      rowsReplaced: 20,
+    });
+    expect(
+      await w.all(
+        "SELECT measurement, synced_to, rows_total FROM sync_watermark WHERE measurement = 'reflow'",
+      ),
+    ).toEqual([{ measurement: "reflow", synced_to: T + MINUTE, rows_total: 240 }]);
+  });
+
+  it("picks up late points inside the window and leaves older ones to `since`", async () => {
+    plant();
+    await syncFromInflux(w, influx, options(T));
+    influx.write(oven(T - 2 * MINUTE - 1, 999), oven(T - 20 * MINUTE - 1, 777));
+    await syncFromInflux(w, influx, options(T + 1000));
+    const late = () =>
+      w.all<{ value: number }>(
+        "SELECT value FROM signal WHERE field = 'z1_top_c' AND value > 700 ORDER BY value",
+      );
+    expect(await late()).toEqual([{ value: 999 }]);
+    await syncFromInflux(w, influx, options(T + 2000, { since: T - HOUR }));
+    expect(await late()).toEqual([{ value: 777 }, { value: 999 }]);
+    expect(await w.all("SELECT count(*) AS n FROM signal WHERE measurement = 'reflow'")).toEqual([
+      { n: 244 },
+    ]);
+  });
+
+  it("commits slice by slice and jumps over stretches without points", async () => {
+    influx.write(oven(T - 30 * 24 * HOUR, 200), oven(T - 30 * 24 * HOUR + 90 * MINUTE, 201));
+    influx.write(oven(T - HOUR, 202));
+    const slices: [number, number][] = [];
+    const result = await syncFromInflux(
+      w,
+      influx,
+      options(T, { onProgress: (s) => slices.push([s.from, s.to]) }),
+    );
+    const start = T - 30 * 24 * HOUR;
+    expect(slices).toEqual([
+      [start, start + HOUR],
+      [start + HOUR, start + 90 * MINUTE + HOUR],
+      [start + 90 * MINUTE + HOUR, T - HOUR + HOUR],
+    ]);
+    expect(result.measurements[0]).toMatchObject({ slices: 3, rowsOut: 6, from: start });
+  });
+
+  it("rolls back the slice in flight when interrupted, and a rerun gives what one run gives", async () => {
+    plant();
+    for (let i = 1; i <= 3; i++) influx.write(oven(T - (10 + i) * HOUR, 100 + i));
+    const reference = await Warehouse.open(":memory:");
+    try {
+      await syncFromInflux(reference, influx, options(T));
+      let commits = 0;
+      await expect(
+        syncFromInflux(
+          w,
+          influx,
+          options(T, {
+            beforeCommit: () => {
+              commits++;
+              if (commits === 3) throw new Error("power cut");
+            },
+          }),
+        ),
+      ).rejects.toThrow("power cut");
+      // Two slices (event, profile) are in; nothing of the third (reflow's first).
+      expect(
+        await w.all("SELECT measurement, synced_to FROM sync_watermark ORDER BY measurement"),
+      ).toEqual([
+        { measurement: "event", synced_to: T },
+        { measurement: "profile", synced_to: T },
+      ]);
+      expect(await w.all("SELECT count(*) AS n FROM signal WHERE measurement = 'reflow'")).toEqual([
+        { n: 0 },
+      ]);
+      await syncFromInflux(w, influx, options(T));
+      expect(await dump(w)).toEqual(await dump(reference));
+    } finally {
+      reference.close();
+    }
+  });
+
+  it("turns a broken InfluxDB answer into a retryable error and keeps nothing of that slice", async () => {
+    plant();
+    influx.failChunk = { at: 2, error: networkError() };
+    const error = await syncFromInflux(w, influx, options(T)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WarehouseError);
+    expect(error).toMatchObject({ reason: "influx" });
+    expect((error as WarehouseError).canRetry()).toBe(true);
+    const partial = await dump(w);
+    await syncFromInflux(w, influx, options(T));
+    const full = await dump(w);
+    expect(partial).not.toEqual(full);
+    expect((full as { signal: unknown[] }).signal).toHaveLength(241);
+  });
+
+  it("stops between chunks when aborted", async () => {
+    plant();
+    const controller = new AbortController();
+    const error = await syncFromInflux(
+      w,
+      influx,
+      options(T, {
+        signal: controller.signal,
+        chunkSize: 10,
+        onProgress: () => controller.abort(),
+      }),
+    ).catch((e: unknown) => e);
+    expect(error).toMatchObject({ reason: "aborted" });
+    expect((error as WarehouseError).canRetry()).toBe(true);
+    expect(await w.all("SELECT count(*) AS n FROM sync_watermark")).toEqual([{ n: 1 }]);
+  });
+
+  it("stores a value that does not fit its column as NULL and says so", async () => {
+    influx.write({
+      measurement: "spi",
+      tags: { ...ORIGIN, station: "spi", serial: "U9" },
+      fields: { result: "pass", volume_pct_mean: "high" },
+      time: T - MINUTE,
+    });
+    const result = await syncFromInflux(w, influx, options(T));
+    expect(result.measurements[0]).toMatchObject({ mistypedValues: 1, rowsOut: 1 });
+    expect(await w.all("SELECT serial, volume_pct_mean FROM spi_board")).toEqual([
+      { serial: "U9", volume_pct_mean: null },
+    ]);
+  });
+
+  it("leaves the watermark alone when the clock went back", async () => {
+    plant();
+    await syncFromInflux(w, influx, options(T));
+    const result = await syncFromInflux(w, influx, options(T - HOUR));
+    expect(result.rowsIn).toBe(0);
+    expect(result.measurements.every((m) => m.slices === 0 && m.to === T)).toBe(true);
+    expect(await w.all("SELECT DISTINCT synced_to FROM sync_watermark")).toEqual([
+      { synced_to: T },
+    ]);
+  });
+
+  it("refuses options out of range, naming them", async () => {
+    await expect(syncFromInflux(w, influx, { sliceMs: 0 })).rejects.toThrow(/sliceMs=0/);
+    await expect(syncFromInflux(w, influx, { lateWindowMs: -1 })).rejects.toMatchObject({
+      reason: "bad-option",
+    });
+    await expect(syncFromInflux(w, influx, { chunkSize: 1.5 })).rejects.toThrow(/chunkSize/);
+  });
+});

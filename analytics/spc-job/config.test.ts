@@ -122,6 +122,10 @@ describe("the spc section", () => {
       "spc.characteristics.0.source.match.ref: expected a tag of spi_board: serial, product (site, line, station go in where)",
     ],
     [
+      { source: { measurement: "reflow", field: "peak_c", time: "t" } },
+      "spc.characteristics.0.source.time: applies to feature sources; readings carry their own time",
+    ],
+    [
       { subgroup: { size: 5, windowMs: 1000 } },
       "spc.characteristics.0.subgroup: give size (consecutive readings) or windowMs (time windows), one of them",
     ],

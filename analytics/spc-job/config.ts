@@ -52,6 +52,7 @@ const SourceSchema = Type.Object(
     ),
     field: Type.Optional(Column),
     feature: Type.Optional(Column),
+    time: Type.Optional(Column),
     where: Type.Optional(WhereSchema),
     match: Type.Optional(
       Type.Record(Type.String({ pattern: "^[A-Za-z_][A-Za-z0-9_]{0,63}$" }), Name, {
@@ -185,6 +186,12 @@ export interface RecordSource {
 export interface FeatureSource {
   kind: "feature";
   feature: string;
+  /**
+   * Column of the unit's time that orders the units for this feature, when it should not be the
+   * table's (`features.tsColumn`): best a time at which the feature is known (`reflow_complete`
+   * for a reflow KPI), as a unit is judged once that time has settled.
+   */
+  time?: string;
   where: Where;
 }
 
@@ -216,7 +223,7 @@ export interface FeatureTableOptions {
   table: string;
   /** Column with the unit's serial. Default `serial`. */
   serialColumn: string;
-  /** Column with the unit's time (epoch ms) that orders the units. Default `ts`. */
+  /** Column with the unit's time (epoch ms) that orders the units. Default `first_seen`. */
   tsColumn: string;
 }
 
@@ -262,7 +269,11 @@ export const DEFAULT_SPC_JOB_OPTIONS: Readonly<SpcJobOptions> = Object.freeze({
   maxVisitMs: 86_400_000,
   environmental: [...DEFAULT_ALERTS.environmental],
   siteLines: [...DEFAULT_ALERTS.siteLines],
-  features: Object.freeze({ table: "unit_features", serialColumn: "serial", tsColumn: "ts" }),
+  features: Object.freeze({
+    table: "unit_features",
+    serialColumn: "serial",
+    tsColumn: "first_seen",
+  }),
   writeBatchLines: 5000,
   maxReadingsPerPass: 100_000,
 });
@@ -300,7 +311,13 @@ function resolveSource(
       problems.push(`${at}: give either measurement and field, or feature, not both`);
       return undefined;
     }
-    return { kind: "feature", feature: source.feature, where };
+    const feature: FeatureSource = { kind: "feature", feature: source.feature, where };
+    if (source.time !== undefined) feature.time = source.time;
+    return feature;
+  }
+  if (source.time !== undefined) {
+    problems.push(`${at}.time: applies to feature sources; readings carry their own time`);
+    return undefined;
   }
   if (source.measurement === undefined || source.field === undefined) {
     problems.push(

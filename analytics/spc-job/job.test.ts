@@ -523,11 +523,28 @@ describe("alerts", () => {
     expect(ctx.alerts.find((a) => a.rule === "beyond-limits")?.serials).toEqual(["B10"]);
     expect(tagsOf(ctx.lines[0] ?? "")).toMatchObject({ line: "L1", site: "*", station: "*" });
 
+    // The default layout (unit_features, first_seen) is not this table's.
     ctx.options = { settleMs: 0 };
     const failure = await runSpc(ctx).catch((error: unknown) => error);
-    expect((failure as SpcRunError).result.characteristics[0]?.error?.reason).toBe(
-      "unknown-feature",
-    );
+    const error = (failure as SpcRunError).result.characteristics[0]?.error;
+    expect(error?.reason).toBe("unknown-feature");
+    expect(error?.message).toContain("unit_features is not in the warehouse");
+
+    // A feature ordered by the time it is known at, rather than the table's time column.
+    await warehouse.run("ALTER TABLE features_v2 ADD COLUMN reflow_done BIGINT");
+    await warehouse.run("UPDATE features_v2 SET reflow_done = completed_at + 1000");
+    const byReflow = {
+      ...feature,
+      name: "unit_peak_at_reflow",
+      source: { ...feature.source, time: "reflow_done" },
+    };
+    const timed = recordingContext(warehouse, [byReflow], Date.now);
+    timed.options = {
+      settleMs: 0,
+      features: { table: "features_v2", serialColumn: "serial", tsColumn: "nope" },
+    };
+    await runSpc(timed);
+    expect(pointsOf(timed.lines).at(-1)?.ts).toBe(T0 + 10 + 1000);
   });
 });
 

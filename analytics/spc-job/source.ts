@@ -79,10 +79,11 @@ export async function sourceTable(
         );
       }
       const filters = whereFilters(source.where);
+      const time = source.time ?? features.tsColumn;
       const needed = [
         source.feature,
         features.serialColumn,
-        features.tsColumn,
+        time,
         ...filters.map(([column]) => column),
       ];
       const missing = needed.filter((column) => !columns.includes(column));
@@ -95,7 +96,7 @@ export async function sourceTable(
       return {
         table: features.table,
         value: source.feature,
-        ts: features.tsColumn,
+        ts: time,
         serial: features.serialColumn,
         filters,
       };

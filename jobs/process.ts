@@ -14,6 +14,8 @@ import type { Job, JobRun } from "./types.ts";
 /** The running jobs process: owns the warehouse, runs the schedules, serves its metrics. */
 export interface JobsProcess {
   scheduler: Scheduler<JobContext>;
+  /** The warehouse this process owns (for `--once` callers and tests; never open it elsewhere). */
+  warehouse: Warehouse;
   jobs: Job<JobContext>[];
   statusUrl: string | undefined;
   stop(): Promise<void>;
@@ -143,6 +145,7 @@ export async function startJobs(
 
   return {
     scheduler,
+    warehouse,
     jobs,
     statusUrl: status?.url,
     async stop() {

@@ -757,6 +757,18 @@ async function readNeighbourhood(session: TraceSession, span: Span): Promise<Nei
      WHERE s.dt > greatest(u.usual * $factor, $minGap)`,
     { factor: o.gapFactor, minGap: o.minGapMs },
   );
+  // A stream that stops before the batch's last visit ends (or starts after its first begins)
+  // leaves a gap no pair of samples shows.
+  const edges = await session.all<Stream & { first: number; last: number }>(
+    `SELECT site, line, station, measurement, CAST(median(dt) AS BIGINT) AS usual, min(ts) AS first, max(ts) AS last
+     FROM x_stream GROUP BY ALL HAVING count(dt) > 0`,
+  );
+  for (const e of edges) {
+    const threshold = Math.max(Number(e.usual) * o.gapFactor, o.minGapMs);
+    const usual = Number(e.usual);
+    if (span.to - e.last > threshold) gaps.push({ ...e, usual, from: e.last, to: span.to });
+    if (e.first - span.from > threshold) gaps.push({ ...e, usual, from: span.from, to: e.first });
+  }
 
   const signalCounts = new Map<string, number>();
   const environmentCounts = new Map<string, number>();

@@ -147,8 +147,8 @@ export async function exportRecords(
       "bad-option",
       `format ${JSON.stringify(format)}: expected one of ${EXPORT_FORMATS.join(", ")}`,
     );
-  prepareOut(out);
   const tables = selectTables(options.tables);
+  prepareOut(out);
   try {
     return await store.withSession(async (session) => {
       await resetStage(session);

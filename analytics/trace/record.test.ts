@@ -107,7 +107,7 @@ function counted(record: SerialRecord) {
   };
 }
 
-describe("the per-serial record", () => {
+describe("the per-serial record", { timeout: 60_000 }, () => {
   let dir: string;
   let run: SimulatedRun;
   let warehousePath: string;

@@ -1,18 +1,20 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { driverLines, riskLines } from "../analytics/predict/index.ts";
 import { type Config, loadConfig } from "../config/index.ts";
 import { createInfluxClient, type InfluxClient, type QueryResult, rows } from "../influx/index.ts";
 import { type Ingestor, startIngestor } from "../ingest/index.ts";
-import { JOB_CATALOG, startJobs } from "../jobs/index.ts";
+import { startJobs } from "../jobs/index.ts";
 import { publishMessages, simulateLine } from "../simulator/index.ts";
 import { testServices } from "../test/index.ts";
 import { eventually, ingestTestConfig, publisher } from "../test/ingest-harness.ts";
 import { rulesFile } from "./alerting.ts";
 import { interpolateVariables } from "./interpolate.ts";
 import { DEFAULT_DASHBOARD_OPTIONS } from "./options.ts";
+import { renderPreview } from "./preview/index.ts";
 import { buildDashboard, REPO_ROOT } from "./provisioning.ts";
 import { type DashboardQuery, dashboardQueries, groupByTags, selectedColumns } from "./queries.ts";
 import { DashboardRunner, dashboardRange, type Resolved } from "./runner.ts";
@@ -112,6 +114,51 @@ async function check(
   ];
 }
 
+/** Debian's chromium, which the preview test drives headless. */
+function chromium(): string {
+  for (const name of ["chromium", "chromium-browser"]) {
+    try {
+      return execFileSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" }).trim();
+    } catch {
+      // not this one
+    }
+  }
+  throw new Error("no chromium on PATH: apt-get install -y chromium");
+}
+
+/** Runs headless Chromium on a page with the flags that keep it off the network and the profile. */
+function headless(page: string, ...args: string[]): string {
+  const profile = mkdtempSync(join(tmpdir(), "tracebox-chromium-"));
+  return execFileSync(
+    chromium(),
+    [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      `--user-data-dir=${profile}`,
+      ...args,
+      `file://${page}`,
+    ],
+    {
+      encoding: "utf8",
+      timeout: 60_000,
+      stdio: ["ignore", "pipe", "pipe"],
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
+}
+
+/** Width and height of a PNG, from its IHDR chunk. */
+function pngSize(file: string): { width: number; height: number } {
+  const head = readFileSync(file).subarray(0, 24);
+  expect(head.subarray(1, 4).toString("latin1")).toBe("PNG");
+  return { width: head.readUInt32BE(16), height: head.readUInt32BE(20) };
+}
+
 async function count(influx: InfluxClient, query: string): Promise<number> {
   const [row] = rows(await influx.query(query));
   return Number(row?.count ?? 0);
@@ -121,7 +168,6 @@ describe("dashboards against a simulated line", () => {
   let config: Config;
   let influx: InfluxClient;
   let ingestor: Ingestor | undefined;
-  const notes: string[] = [];
 
   beforeAll(async () => {
     const services = testServices();
@@ -165,88 +211,20 @@ describe("dashboards against a simulated line", () => {
     await ingestor.stop();
     ingestor = undefined;
 
+    // The jobs process computes what the quality dashboards show: every job but the archive.
     const jobs = await startJobs(config, { serve: false });
-    for (const name of ["sync", "yield", "spc", "predict"] as const) {
-      if (!JOB_CATALOG[name]) {
-        notes.push(`job ${name} is not in the jobs catalog`);
-        continue;
+    try {
+      for (const name of ["sync", "features", "yield", "spc", "predict"] as const) {
+        const run = await jobs.scheduler.runNow(name);
+        expect(run.status, `job ${name}: ${run.error ?? ""}`).toBe("ok");
       }
-      const run = await jobs.scheduler.runNow(name);
-      if (run.status !== "ok") notes.push(`job ${name}: ${run.status} ${run.error ?? ""}`);
-    }
-    await jobs.stop();
-
-    // The predict job needs the per-serial feature table; until something builds it, its two
-    // measurements are written here through the job's own serializers, for real serials.
-    if ((await count(influx, 'SELECT count("score") FROM "risk"')) === 0) {
-      notes.push("risk and defect_driver written through riskLines/driverLines, not by the job");
-      const serials = rows(
-        await influx.query('SHOW TAG VALUES FROM "unit" WITH KEY = "serial" LIMIT 30'),
-      ).map((r) => String(r.value));
-      const stamp = {
-        target: "ict" as const,
-        at: Date.now() - 60_000,
-        site: "plant1",
-        line: "line1",
-      };
-      await influx.write([
-        ...riskLines(
-          serials.map((serial, i) => ({
-            id: serial,
-            score: (i % 10) / 10,
-            time: Date.now() - 120_000 + i,
-            site: "plant1",
-            line: "line1",
-            product: "TBX-CTRL-A",
-          })),
-          stamp,
-        ),
-        ...driverLines(
-          [
-            {
-              feature: "C3.lot",
-              kind: "categorical",
-              effect: 62.5,
-              ciLow: 20.1,
-              ciHigh: 194,
-              p: 1e-9,
-              q: 1e-8,
-              test: "fisher-exact",
-              summary: "Boards with C3 from lot N2544-9117 fail ICT 62 times as often",
-              units: 100,
-              failed: 9,
-              group: "N2544-9117",
-              groupUnits: 12,
-              groupRate: 0.44,
-              otherRate: 0.007,
-            },
-            {
-              feature: "reflow.o2_ppm_mean",
-              kind: "continuous",
-              effect: 3.2,
-              ciLow: 1.4,
-              ciHigh: 7.3,
-              p: 0.002,
-              q: 0.01,
-              test: "mann-whitney",
-              summary: "Boards reflowed above 1,900 ppm O₂ fail 3.2 times as often",
-              units: 100,
-              failed: 9,
-              group: "> 1900",
-              groupUnits: 25,
-              groupRate: 0.16,
-              otherRate: 0.05,
-            },
-          ],
-          stamp,
-        ),
-      ]);
+    } finally {
+      await jobs.stop();
     }
   }, 300_000);
 
   afterAll(async () => {
     await ingestor?.stop();
-    if (notes.length > 0) console.info(`dashboards.int.test: ${notes.join("; ")}`);
   });
 
   for (const view of VIEWS) {
@@ -264,6 +242,39 @@ describe("dashboards against a simulated line", () => {
       expect(failures).toEqual([]);
     });
   }
+
+  it("the preview page of Live SPC and Board history renders in headless Chromium, every chart drawn", async () => {
+    const html = await renderPreview(influx, { characteristic: "reflow-z7-top" });
+    const dir = mkdtempSync(join(tmpdir(), "tracebox-preview-"));
+    const page = join(dir, "preview.html");
+    writeFileSync(page, html);
+    const dom = headless(page, "--dump-dom");
+    // Chromium parsed the whole page: every panel is in its DOM, no query failed, nothing empty
+    // where the simulated line has data.
+    const panels = (html.match(/<section class="panel/g) ?? []).length;
+    expect((dom.match(/<section class="panel/g) ?? []).length).toBe(panels);
+    expect(panels).toBeGreaterThan(20);
+    expect(dom).not.toContain("Query failed");
+    expect(dom).toContain("tracebox · Live SPC — reflow-z7-top");
+    expect(dom).toMatch(/tracebox · Board history — TBX\w+/);
+    for (const title of [
+      "reflow-z7-top: location chart",
+      "Visits",
+      "Reflow profile",
+      "SPI verdict",
+      "Test results",
+    ]) {
+      const at = dom.indexOf(`<h3>${title}</h3>`);
+      expect(at, title).toBeGreaterThan(0);
+      expect(dom.slice(at, dom.indexOf("</section>", at)), title).not.toContain("No data");
+    }
+    expect(dom).toContain('class="marker"');
+    const shot = join(dir, "preview.png");
+    headless(page, `--screenshot=${shot}`, "--window-size=1600,4000", "--hide-scrollbars");
+    expect(pngSize(shot)).toEqual({ width: 1600, height: 4000 });
+    expect(statSync(shot).size).toBeGreaterThan(100_000);
+    console.info(`dashboards preview: ${page}, screenshot ${shot}`);
+  });
 
   it("every alert rule's query returns one series per station where its data is", async () => {
     const file = rulesFile(limits, options, { environment: "e", spc: "s" });

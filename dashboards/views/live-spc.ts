@@ -141,10 +141,13 @@ function build(ctx: ViewContext): dashboard.DashboardBuilder {
           ],
           {
             description:
-              "The plotted statistic per subgroup (mean, individual, proportion, EWMA or CUSUM) with the centre line and control limits of the baseline; violations are marked on the time axis.",
+              "The plotted statistic per subgroup (mean, individual, proportion, EWMA or CUSUM: its upper sum, and its lower sum apart) with the centre line and control limits of the baseline; violations are marked on the time axis.",
           },
         ).span(24),
-      ),
+      ).overrideByName("CUSUM lower", [
+        { id: "color", value: { mode: "fixed", fixedColor: "purple" } },
+        { id: "custom.showPoints", value: "always" },
+      ]),
     )
     .withPanel(
       limitLines(

@@ -15,7 +15,7 @@ export interface DashboardOptions {
   configPath: string;
   /** Grafana folder the dashboards and alert rules are provisioned into. Default `tracebox`. */
   folder: string;
-  /** Where Grafana's contact point posts alert notifications (a webhook receiver). Default `http://127.0.0.1:8080/tracebox-alerts`. */
+  /** Where Grafana's contact point posts alert notifications; default `$GRAFANA_ALERT_WEBHOOK_URL`, which Grafana expands from its environment at provisioning (docker-compose.yml sets it). */
   alertWebhookUrl: string;
   /**
    * The profiler's signal channel and thermocouple fields, and the window of the board's solder
@@ -46,7 +46,7 @@ export const DEFAULT_DASHBOARD_OPTIONS: Readonly<DashboardOptions> = Object.free
   apiUrl: "http://127.0.0.1:9470",
   configPath: "tracebox.example.yaml",
   folder: "tracebox",
-  alertWebhookUrl: "http://127.0.0.1:8080/tracebox-alerts",
+  alertWebhookUrl: "$GRAFANA_ALERT_WEBHOOK_URL",
   reflowProfile: Object.freeze({
     measurement: "profile",
     thermocouples: Object.freeze(["tc1_c", "tc2_c", "tc3_c"]),
@@ -81,8 +81,9 @@ export function resolveDashboardOptions(options: Partial<DashboardOptions> = {})
   const o: DashboardOptions = { ...DEFAULT_DASHBOARD_OPTIONS, ...options };
   const problems: string[] = [];
   for (const key of ["apiUrl", "alertWebhookUrl"] as const) {
-    if (!/^https?:\/\/[^/\s]+/.test(o[key]))
-      problems.push(`${key}=${JSON.stringify(o[key])}: expected an http(s) URL`);
+    // A $VARIABLE is expanded by Grafana from its environment when it reads the provisioning.
+    if (!/^https?:\/\/[^/\s]+/.test(o[key]) && !/^\$[A-Z][A-Z0-9_]*$/.test(o[key]))
+      problems.push(`${key}=${JSON.stringify(o[key])}: expected an http(s) URL or a $ENVIRONMENT_VARIABLE`);
   }
   if (o.configPath.trim() === "") problems.push(`configPath="": expected a file path`);
   if (!/^[A-Za-z0-9 _.-]{1,64}$/.test(o.folder))

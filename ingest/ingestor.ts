@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import type { Logger } from "pino";
 import { type AlertService, startAlerts } from "../alerts/index.ts";
 import { type Config, createLogger, startStatusServer } from "../config/index.ts";
-import { createInfluxClient, type InfluxClient } from "../influx/index.ts";
+import { createInfluxClient, type InfluxClient, influxOptionsFrom } from "../influx/index.ts";
 import { BrokerConnection, DEFAULT_BROKER_OPTIONS } from "./broker.ts";
 import { createDecoder, type Decoded } from "./contract/index.ts";
 import { DeadLetterFile } from "./dead-letter.ts";
@@ -89,17 +89,7 @@ async function assemble(
 ): Promise<Ingestor> {
   const unlock = undo[0] as () => void;
 
-  const influx = createInfluxClient({
-    url: config.influxUrl,
-    database: config.influxDb,
-    retentionPolicy: config.influxRetentionPolicy,
-    retention: config.influxRetention,
-    username: config.influxUsername,
-    password: config.influxPassword,
-    token: config.influxToken,
-    org: config.influxOrg,
-    bucket: config.influxBucket,
-  });
+  const influx = createInfluxClient(influxOptionsFrom(config));
   try {
     await influx.ensureDatabase();
   } catch (error) {

@@ -5,7 +5,7 @@ import { type AlertService, startAlerts } from "../alerts/index.ts";
 import { parseSpcSection } from "../analytics/spc-job/index.ts";
 import { Warehouse } from "../analytics/warehouse/index.ts";
 import { type Config, createLogger, startStatusServer } from "../config/index.ts";
-import { createInfluxClient } from "../influx/index.ts";
+import { createInfluxClient, influxOptionsFrom } from "../influx/index.ts";
 import { JOB_CATALOG, type JobContext } from "./catalog.ts";
 import { type JobName, parseJobsSection } from "./config.ts";
 import { Scheduler } from "./scheduler.ts";
@@ -48,17 +48,7 @@ export async function startJobs(
   // Validated at start, not at the first run: a bad characteristic stops the process with its field named.
   parseSpcSection(config.sections.spc);
   const warehouse = await Warehouse.open(join(resolve(config.dataDir), "warehouse.duckdb"));
-  const influx = createInfluxClient({
-    url: config.influxUrl,
-    database: config.influxDb,
-    retentionPolicy: config.influxRetentionPolicy,
-    retention: config.influxRetention,
-    username: config.influxUsername,
-    password: config.influxPassword,
-    token: config.influxToken,
-    org: config.influxOrg,
-    bucket: config.influxBucket,
-  });
+  const influx = createInfluxClient(influxOptionsFrom(config));
   const registry = new Registry();
   const names = (Object.keys(JOB_CATALOG) as JobName[]).filter(
     (n) => !options.only || options.only.includes(n),

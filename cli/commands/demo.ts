@@ -1,7 +1,7 @@
 import mqtt from "mqtt";
 import { ALERT_ROOT, type Alert } from "../../alerts/index.ts";
 import { type Config, loadConfig } from "../../config/index.ts";
-import { createInfluxClient, rows } from "../../influx/index.ts";
+import { createInfluxClient, influxOptionsFrom, rows } from "../../influx/index.ts";
 import { startIngestor } from "../../ingest/index.ts";
 import { startJobs } from "../../jobs/index.ts";
 import {
@@ -81,13 +81,7 @@ async function startServices(config: Config, say: (line: string) => void): Promi
 
 /** What a quality manager and a process engineer would look at first, straight from InfluxDB. */
 async function summary(config: Config, since: number, say: (line: string) => void): Promise<void> {
-  const influx = createInfluxClient({
-    url: config.influxUrl,
-    database: config.influxDb,
-    username: config.influxUsername,
-    password: config.influxPassword,
-    token: config.influxToken,
-  });
+  const influx = createInfluxClient(influxOptionsFrom(config));
   // Day rows of the yield job are stamped at the start of their day.
   const from = new Date(Math.floor(since / 86_400_000) * 86_400_000);
   const fpy = await influx.query(

@@ -28,13 +28,23 @@ export function findings(report: Omit<IngestBenchReport, "findings">): string[] 
       out.push(
         `${w.form}: the ingestor kept one core ${pct(ingestorCore)} busy — its event loop is the limit at ${Math.round(p.messagesPerSecond)} messages/s`,
       );
-    if (i.batchesOverBatchSize !== undefined && i.batchesOverBatchSize > 0)
+    for (const [run, f] of [
+      ["pipeline", i],
+      ["drain", w.drain.ingestor],
+    ] as const) {
+      if (f.batchesOverBatchSize !== undefined && f.batchesOverBatchSize > 0)
+        out.push(
+          `${w.form}, ${run}: ${f.batchesOverBatchSize} of ${f.writes} ingestor writes carried more than its batch size of ${f.settings.batchSize} points (mean ${Math.round(f.meanBatchPoints)}, largest ${f.largestBatch})`,
+        );
+      if (f.peakUnacknowledged > f.settings.receiveMaximum)
+        out.push(
+          `${w.form}, ${run}: the ingestor held up to ${f.peakUnacknowledged} messages unacknowledged, more than the Receive Maximum of ${f.settings.receiveMaximum} it announced`,
+        );
+    }
+    const drainCore = w.drain.cpu.ingestor?.coreShare ?? 0;
+    if (drainCore > 0.85)
       out.push(
-        `${w.form}: ${i.batchesOverBatchSize} of ${i.writes} ingestor writes carried more than its batch size of ${i.settings.batchSize} points (mean ${Math.round(i.meanBatchPoints)}, largest ${i.largestBatch})`,
-      );
-    if (i.peakUnacknowledged > i.settings.receiveMaximum)
-      out.push(
-        `${w.form}: the ingestor held up to ${i.peakUnacknowledged} messages unacknowledged, more than the Receive Maximum of ${i.settings.receiveMaximum} it announced`,
+        `${w.form}, drain: the ingestor kept one core ${pct(drainCore)} busy — its event loop is the limit at ${Math.round(w.drain.messagesPerSecond)} messages/s`,
       );
     const one = w.direct.byConcurrency.find((r) => r.concurrency === 1);
     if (
@@ -48,6 +58,7 @@ export function findings(report: Omit<IngestBenchReport, "findings">): string[] 
     const noisy = [
       ...w.direct.byConcurrency.map((c) => [`direct, ${c.concurrency} in flight`, c.cpu] as const),
       ["pipeline", p.cpu] as const,
+      ["drain", w.drain.cpu] as const,
     ].filter(([, cpu]) => (cpu.others?.coreShare ?? 0) > BUSY_NEIGHBOUR);
     if (noisy.length > 0)
       out.push(

@@ -17,7 +17,7 @@ import { findings } from "./findings.ts";
 import { IngestorProcess } from "./ingestor-process.ts";
 import { measureLatency } from "./latency.ts";
 import { describeMachine } from "./machine.ts";
-import { measurePipeline } from "./pipeline-run.ts";
+import { measureDrain, measurePipeline } from "./pipeline-run.ts";
 import { busyCores } from "./proc.ts";
 import { DEFAULT_PUBLISHER } from "./publisher.ts";
 import { formatReport, type IngestBenchReport, type WorkloadResult } from "./report.ts";
@@ -25,9 +25,9 @@ import { DEFAULT_WORKLOAD, FIELDS, Workload } from "./workload.ts";
 
 /** Benchmark settings; one TSDoc line per field. */
 export interface IngestBenchOptions {
-  /** Points of the batched-sample workload; default 2,000,000 (about 10–20 s through the pipeline on 2 cores). */
+  /** Points of the batched-sample workload; default 1,500,000 (about 10–15 s through the pipeline on 2 idle cores). */
   points: number;
-  /** Points (= messages) of the single-reading workload; default 500,000. */
+  /** Points (= messages) of the single-reading workload; default 400,000. */
   singlePoints: number;
   /** Samples per batched message; default 200. */
   samples: number;
@@ -46,8 +46,8 @@ export interface IngestBenchOptions {
 }
 
 export const DEFAULT_INGEST_BENCH: IngestBenchOptions = {
-  points: 2_000_000,
-  singlePoints: 500_000,
+  points: 1_500_000,
+  singlePoints: 400_000,
   samples: DEFAULT_WORKLOAD.samplesPerMessage,
   latencySeconds: 12,
   batchLines: 5000,
@@ -188,11 +188,10 @@ async function run(options: IngestBenchOptions): Promise<IngestBenchReport> {
         rounds: options.rounds,
       });
       await settle(services.influxdPid);
-      const pipeline = await measurePipeline(services, {
-        title: `pipeline, ${f.form}`,
-        points: f.points,
-        samplesPerMessage: f.samplesPerMessage,
-      });
+      const spec = { points: f.points, samplesPerMessage: f.samplesPerMessage };
+      const pipeline = await measurePipeline(services, { title: `pipeline, ${f.form}`, ...spec });
+      await settle(services.influxdPid);
+      const drain = await measureDrain(services, { title: `drain, ${f.form}`, ...spec });
       const result: WorkloadResult = {
         form: f.form,
         samplesPerMessage: f.samplesPerMessage,
@@ -200,10 +199,12 @@ async function run(options: IngestBenchOptions): Promise<IngestBenchReport> {
         direct,
         pipeline,
         ratio: pipeline.pointsPerSecond / direct.best.pointsPerSecond,
+        drain,
+        drainRatio: drain.pointsPerSecond / direct.best.pointsPerSecond,
       };
       workloads.push(result);
       process.stderr.write(
-        `${f.form}: direct ${Math.round(direct.best.pointsPerSecond)} points/s, pipeline ${Math.round(pipeline.pointsPerSecond)} points/s\n`,
+        `${f.form}: direct ${Math.round(direct.best.pointsPerSecond)}, pipeline ${Math.round(pipeline.pointsPerSecond)}, drain ${Math.round(drain.pointsPerSecond)} points/s\n`,
       );
     }
     const single = workloads.find((w) => w.samplesPerMessage === 1) as WorkloadResult;

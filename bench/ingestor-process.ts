@@ -74,6 +74,34 @@ export function countersOf(text: string): IngestCounters {
   };
 }
 
+/** Where one benchmark ingestor reads and writes. */
+export interface IngestorSettings {
+  mqttUrl: string;
+  influxUrl: string;
+  /** Its database, also the base of its client id. */
+  database: string;
+  /** Its topic prefix: `<prefix>/#` is its subscription. */
+  prefix: string;
+  /** Its spool, dead-letter and lock. */
+  dataDir: string;
+}
+
+/** Counters of an ingestor that has seen nothing yet (a process just started). */
+export const NO_COUNTERS: IngestCounters = {
+  pointsWritten: 0,
+  pointsSpooled: 0,
+  messagesWritten: 0,
+  messagesRejected: 0,
+  redelivered: 0,
+  writeErrors: 0,
+  writes: 0,
+  writeSeconds: 0,
+  batches: 0,
+  batchPoints: 0,
+  batchPointsAtMost: {},
+  unacknowledged: 0,
+};
+
 /**
  * `tracebox ingest` as a child process, as it runs in production: its own event loop, away from
  * the publisher's, and its own /proc entry for peak memory and CPU time.
@@ -82,6 +110,13 @@ export class IngestorProcess {
   /** Every ingestor this process started and has not stopped yet, for an interrupted run. */
   private static readonly live = new Set<IngestorProcess>();
   private stderr = "";
+  /** When `/healthz` first answered 200, `performance.now()` ms. */
+  readyAt = 0;
+  /**
+   * When the last health check that found it not connected was sent, `performance.now()` ms: the
+   * broker cannot have sent it anything before (a conservative start for timing its work).
+   */
+  connectedAfter = 0;
 
   private constructor(
     private readonly child: ChildProcess,
@@ -89,6 +124,10 @@ export class IngestorProcess {
     readonly statusUrl: string,
     /** The configuration the child runs with, as it loads it. */
     readonly config: Config,
+    /** What it was started with: the same settings resume its session, spool and database. */
+    readonly settings: IngestorSettings,
+    /** When the process was spawned, `performance.now()` ms. */
+    readonly spawnedAt: number,
   ) {
     IngestorProcess.live.add(this);
     child.once("exit", () => IngestorProcess.live.delete(this));
@@ -104,13 +143,7 @@ export class IngestorProcess {
    * to benchmark a tuning; every other TRACEBOX_* variable is dropped, so a user's own services
    * are never touched.
    */
-  static async start(settings: {
-    mqttUrl: string;
-    influxUrl: string;
-    database: string;
-    prefix: string;
-    dataDir: string;
-  }): Promise<IngestorProcess> {
+  static async start(settings: IngestorSettings): Promise<IngestorProcess> {
     const inherited = Object.fromEntries(
       Object.entries(process.env).filter(
         ([key]) => !key.startsWith("TRACEBOX_") || key.startsWith("TRACEBOX_INGEST_"),
@@ -131,20 +164,32 @@ export class IngestorProcess {
     };
     const { config } = loadConfig({ env });
     const bin = join(import.meta.dirname, "..", "bin", "tracebox.mjs");
+    const spawnedAt = performance.now();
     const child = spawn(process.execPath, [bin, "ingest"], {
       env,
       stdio: ["ignore", "ignore", "pipe"],
     });
     if (child.pid === undefined) throw new Error("could not start `tracebox ingest`");
-    const ingestor = new IngestorProcess(child, child.pid, `http://127.0.0.1:${port}`, config);
+    const ingestor = new IngestorProcess(
+      child,
+      child.pid,
+      `http://127.0.0.1:${port}`,
+      config,
+      settings,
+      spawnedAt,
+    );
     const deadline = Date.now() + 30_000;
-    while (!(await ingestor.healthy())) {
+    for (;;) {
+      const asked = performance.now();
+      if (await ingestor.healthy()) break;
+      ingestor.connectedAfter = asked;
       if (child.exitCode !== null || Date.now() > deadline) {
         child.kill("SIGKILL");
         throw new Error(`tracebox ingest did not become healthy:\n${ingestor.stderr}`);
       }
-      await sleep(100);
+      await sleep(20);
     }
+    ingestor.readyAt = performance.now();
     return ingestor;
   }
 

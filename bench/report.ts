@@ -1,7 +1,7 @@
 import type { DirectMeasurement } from "./direct.ts";
 import type { LatencyMeasurement } from "./latency.ts";
 import type { Machine } from "./machine.ts";
-import type { PipelineMeasurement } from "./pipeline-run.ts";
+import type { DrainMeasurement, PipelineMeasurement } from "./pipeline-run.ts";
 
 /** One workload measured both ways on the same database server. */
 export interface WorkloadResult {
@@ -13,6 +13,10 @@ export interface WorkloadResult {
   pipeline: PipelineMeasurement;
   /** Pipeline points/s over the best direct points/s. */
   ratio: number;
+  /** The ingestor alone, draining the same messages queued in the broker. */
+  drain: DrainMeasurement;
+  /** Drain points/s over the best direct points/s. */
+  drainRatio: number;
 }
 
 export interface IngestBenchReport {
@@ -102,6 +106,14 @@ export function formatReport(r: IngestBenchReport): string {
       `           batches over its batch size of ${n(i.settings.batchSize)}: ${i.batchesOverBatchSize === undefined ? "?" : n(i.batchesOverBatchSize)}, largest ${i.largestBatch} points; up to ${n(i.peakUnacknowledged)} messages unacknowledged (receive maximum ${n(i.settings.receiveMaximum)})`,
     );
     out.push(`  CPU      ${cpuLine(p.cpu)} (share of one core, over the run)`);
+    const d = w.drain;
+    out.push(
+      `  drain    ${n(d.pointsPerSecond)} points/s (${n(d.messagesPerSecond)} messages/s): the same messages queued in the broker first, ingestor restarted, connected → all stored in ${n(d.elapsedMs / 1000, 2)} s (after a start-up of ${n(d.startupMs / 1000, 2)} s); count query ${n(d.verified.stored)} ✓`,
+    );
+    out.push(
+      `           drain ÷ direct = ${n(w.drainRatio, 3)} (${n(w.drainRatio * 100, 1)} %); peak RSS ${mib(d.ingestor.peakRssBytes)}; ${n(d.ingestor.writes)} writes, mean ${n(d.ingestor.meanBatchPoints)} points and ${n(d.ingestor.meanWriteMs, 1)} ms each; up to ${n(d.ingestor.peakUnacknowledged)} unacknowledged`,
+    );
+    out.push(`           CPU ${cpuLine(d.cpu)}`);
     out.push("");
   }
   const l = r.latency;

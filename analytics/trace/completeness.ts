@@ -70,6 +70,7 @@ export async function assessBatch(
   const neighbourhood = span ? await readNeighbourhood(session, span) : undefined;
   const tail = session.tailState;
   const horizon = session.tail.horizon();
+  const hole = await session.tail.warehouseOnly();
 
   for (const serial of serials) {
     const mine = visitsOf.get(serial) ?? [];
@@ -130,6 +131,26 @@ export async function assessBatch(
         );
     }
 
+    // What falls in the hole cannot be seen: a unit seen up to a day before it may go on in it.
+    if (
+      hole &&
+      mine.length > 0 &&
+      last + DAY_MS >= (hole.from ?? Number.NEGATIVE_INFINITY) &&
+      first < hole.to
+    )
+      add(
+        serial,
+        gap(
+          "P3",
+          "warehouse-only",
+          null,
+          null,
+          null,
+          hole.from ?? null,
+          hole.to,
+          "part of this unit's time is only in the warehouse, which its writer holds: read it again when the jobs process is stopped, or keep InfluxDB's retention longer than the archive's delay",
+        ),
+      );
     for (const v of mine) {
       if (v.status === "open")
         add(
@@ -591,6 +612,10 @@ async function readNeighbourhood(session: TraceSession, span: Span): Promise<Nei
   const lines = await session.all<{ site: string; line: string }>(
     "SELECT DISTINCT site, line FROM x_visits WHERE serial IN (SELECT serial FROM batch_serial)",
   );
+  // What InfluxDB holds beyond the cold sources, for the neighbourhood (route, materials, events).
+  for (const measurement of ["unit", "test", "spi", "placement"])
+    await session.tail.measurement(measurement, near.from, near.to);
+  await session.tail.measurement("event", day.from, day.to);
   const lineFilter =
     lines.length === 0
       ? "false"
@@ -729,6 +754,28 @@ async function readNeighbourhood(session: TraceSession, span: Span): Promise<Nei
   const stations = await session.all<{ site: string; line: string; station: string }>(
     "SELECT DISTINCT site, line, station FROM x_visits WHERE serial IN (SELECT serial FROM batch_serial)",
   );
+  // The tail around the visits too: a stream's usual interval and its gaps are judged on all of it.
+  const lineKeys = [...new Set(lines.map((l) => JSON.stringify([l.site, l.line])))].map(
+    (k) => JSON.parse(k) as [string, string],
+  );
+  await session.tail.windows([
+    ...stations.map((v) => ({
+      site: v.site,
+      lines: [v.line],
+      station: v.station,
+      measurements: undefined,
+      from: around.from,
+      to: around.to,
+    })),
+    ...lineKeys.map(([site, line]) => ({
+      site,
+      lines: [...new Set([line, ...o.siteLines])],
+      station: undefined,
+      measurements: o.environmentMeasurements,
+      from: around.from,
+      to: around.to,
+    })),
+  ]);
   const stationFilter = stations.map(
     (v) =>
       `(site = ${literal(v.site)} AND line = ${literal(v.line)} AND station = ${literal(v.station)})`,

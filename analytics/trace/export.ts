@@ -320,7 +320,7 @@ export async function* streamRecords(
     const assessed = await stageRecords(session, batch);
     for (const record of await assembleRecords(session, batch, assessed)) {
       if (!hasAnything(record)) {
-        if (strict) throw unknownSerial(session, record.serial);
+        if (strict) throw await unknownSerial(session, record.serial);
         continue;
       }
       yield record;
@@ -373,7 +373,7 @@ async function requireKnown(session: TraceSession, serials: readonly string[]): 
   const [row] = await session.all<{ n: number }>(
     "SELECT (SELECT count(*) FROM x_visits) + (SELECT count(*) FROM x_spi) + (SELECT count(*) FROM x_tests) + (SELECT count(*) FROM x_materials) + (SELECT count(*) FROM x_containers) AS n",
   );
-  if (Number(row?.n ?? 0) === 0) throw unknownSerial(session, serials[0] as string);
+  if (Number(row?.n ?? 0) === 0) throw await unknownSerial(session, serials[0] as string);
 }
 
 async function writeParts(

@@ -1,13 +1,11 @@
 // Test support: a simulated line decoded by the real codec and loaded into a warehouse file, the
 // way the sync would store it, plus an archive written from it in the documented layout.
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import type { DuckDBAppender } from "@duckdb/node-api";
 import { createDecoder, type Decoded, type StoredPoint } from "../../ingest/contract/index.ts";
 import { type SimulatedMessage, simulateLine } from "../../simulator/index.ts";
-import { RECORD_TABLES, Warehouse } from "../warehouse/index.ts";
-import { dayOf } from "./catalog.ts";
-import { literal, quote } from "./tables.ts";
+import { archiveOlderThan, RECORD_TABLES, Warehouse } from "../warehouse/index.ts";
 
 type SimulatorOptions = Parameters<typeof simulateLine>[0];
 
@@ -123,55 +121,49 @@ export async function warehouseWith(
   }
 }
 
-/**
- * Writes the days before `until` of every measurement to `<dir>/<measurement>/day=YYYY-MM-DD/part-0.parquet`:
- * record measurements with their table's columns, signals long (site, line, station, serial, field, value, ts).
- */
+/** Archives the whole UTC days before `until` with the warehouse's own archive writer. */
 export async function archiveFrom(
   warehousePath: string,
   dir: string,
   until: number,
 ): Promise<string[]> {
   const warehouse = await Warehouse.open(warehousePath);
-  const written: string[] = [];
   try {
-    const targets: { measurement: string; sql: string }[] = [];
-    for (const t of RECORD_TABLES)
-      targets.push({ measurement: t.measurement, sql: `SELECT * FROM ${quote(t.table)}` });
-    for (const { measurement } of await warehouse.all<{ measurement: string }>(
-      "SELECT DISTINCT measurement FROM signal",
-    ))
-      targets.push({
-        measurement,
-        sql: `SELECT site, line, station, serial, field, value, ts FROM signal WHERE measurement = ${literal(measurement)}`,
-      });
-    for (const target of targets) {
-      const days = await warehouse.all<{ lo: number; hi: number }>(
-        `SELECT min(ts) AS lo, max(ts) AS hi FROM (${target.sql}) WHERE ts < ${until}`,
-      );
-      const lo = days[0]?.lo;
-      const hi = days[0]?.hi;
-      if (lo == null || hi == null) continue;
-      // Whole days only, as the archive writes them.
-      for (
-        let day = Date.parse(`${dayOf(lo)}T00:00:00Z`);
-        day <= hi && day + 86_400_000 <= until;
-        day += 86_400_000
-      ) {
-        const end = day + 86_400_000;
-        const path = join(dir, target.measurement, `day=${dayOf(day)}`);
-        mkdirSync(path, { recursive: true });
-        const file = join(path, "part-0.parquet");
-        await warehouse.run(
-          `COPY (SELECT * FROM (${target.sql}) WHERE ts >= ${day} AND ts < ${end} ORDER BY ts) TO ${literal(file)} (FORMAT parquet)`,
-        );
-        written.push(file);
-      }
-    }
+    const result = await archiveOlderThan(warehouse, dir, { olderThanMs: 0, now: () => until });
+    return result.partitions.map((p) => p.path);
   } finally {
     warehouse.close();
   }
-  return written;
+}
+
+/**
+ * Holds the warehouse file open for writing in another process, as the jobs process does; the
+ * reader's READ_ONLY attach then finds it locked.
+ */
+export async function holdWriter(path: string): Promise<{ release(): Promise<void> }> {
+  const script = `import { DuckDBInstance } from "@duckdb/node-api";
+const instance = await DuckDBInstance.create(${JSON.stringify(path)});
+await instance.connect();
+process.stdout.write("ready\\n");
+process.stdin.resume();
+process.stdin.on("end", () => process.exit(0));`;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+    cwd: fileURLToPath(new URL("../..", import.meta.url)),
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`writer exited with ${code}`)));
+    child.stdout.once("data", () => resolve());
+  });
+  return {
+    release: () =>
+      new Promise<void>((resolve) => {
+        child.removeAllListeners("exit");
+        child.once("exit", () => resolve());
+        child.stdin.end();
+      }),
+  };
 }
 
 /**
@@ -179,12 +171,42 @@ export async function archiveFrom(
  * window, a whole measurement, placements by lot or part) from points in memory, GROUP BY * shaped.
  * Any other query throws, so a changed query shows up here instead of passing by accident.
  */
-export function fakeInflux(points: readonly StoredPoint[], options: { down?: boolean } = {}) {
+export function fakeInflux(
+  points: readonly StoredPoint[],
+  options: { down?: boolean; retention?: string } = {},
+) {
   const queries: { query: string; params: Record<string, unknown> }[] = [];
   const answer = (query: string, params: Record<string, unknown> = {}) => {
     queries.push({ query, params });
     if (options.down)
       throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8086"), { reason: "network" });
+    if (query === "SHOW RETENTION POLICIES")
+      return [
+        {
+          columns: ["name", "duration", "shardGroupDuration", "replicaN", "default"],
+          values: [["autogen", options.retention ?? "0s", "168h0m0s", 1, true]],
+        },
+      ];
+    if (
+      query.startsWith('SELECT "serials", "serials_truncated", "serial_count" FROM "spc_violation"')
+    ) {
+      const found = points.filter(
+        (p) => p.measurement === "spc_violation" && p.fields.id === params.id,
+      );
+      if (found.length === 0) return [];
+      return [
+        {
+          name: "spc_violation",
+          columns: ["time", "serials", "serials_truncated", "serial_count"],
+          values: found.map((p) => [
+            p.ts,
+            p.fields.serials ?? null,
+            p.fields.serials_truncated ?? null,
+            p.fields.serial_count ?? null,
+          ]),
+        },
+      ];
+    }
     const match =
       /^SELECT (.+?) FROM (\/\.\*\/|(?:"[a-z0-9_]+"(?:, )?)+)( WHERE .*?)? GROUP BY \*$/.exec(
         query,

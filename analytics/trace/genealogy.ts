@@ -75,7 +75,7 @@ export async function traceBackward(session: TraceSession, serial: string): Prom
     "SELECT DISTINCT level, kind, container, holds, ts, site, line, station, destination FROM x_containers ORDER BY level, ts, container",
   );
   if (process.length + placements.length + containers.length === 0) {
-    const unknown = unknownSerial(session, serial);
+    const unknown = await unknownSerial(session, serial);
     // A serial with only inspection or test records still has a (thin) genealogy.
     const tests = await session.all<{ n: number }>(
       "SELECT count(*) AS n FROM (SELECT serial FROM test_result WHERE serial = $serial UNION ALL SELECT serial FROM spi_board WHERE serial = $serial)",

@@ -4,7 +4,14 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StoredPoint } from "../../ingest/contract/index.ts";
 import { Warehouse } from "../warehouse/index.ts";
-import { archiveFrom, fakeInflux, type SimulatedRun, simulate, warehouseWith } from "./fixtures.ts";
+import {
+  archiveFrom,
+  fakeInflux,
+  holdWriter,
+  type SimulatedRun,
+  simulate,
+  warehouseWith,
+} from "./fixtures.ts";
 import { type SerialRecord, serialRecord, TraceError, TraceStore } from "./index.ts";
 
 const ENV = ["env", "nitrogen"];
@@ -112,6 +119,8 @@ describe("the per-serial record", { timeout: 60_000 }, () => {
   let run: SimulatedRun;
   let warehousePath: string;
   let serials: string[];
+  let archived: string[];
+  const midnight = Date.UTC(2026, 10, 27);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "trace-record-"));
@@ -131,6 +140,8 @@ describe("the per-serial record", { timeout: 60_000 }, () => {
         run.points.filter((p) => p.measurement === "unit").map((p) => p.tags.serial as string),
       ),
     ];
+    // The first day archived by the warehouse's archive writer (the warehouse keeps its rows).
+    archived = await archiveFrom(warehousePath, join(dir, "archive"), midnight);
   }, 60_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -166,9 +177,7 @@ describe("the per-serial record", { timeout: 60_000 }, () => {
 
   it("reads the archive and the warehouse without counting a day twice, and the archive alone for archived days", async () => {
     const archive = join(dir, "archive");
-    const midnight = Date.UTC(2026, 10, 27);
-    const files = await archiveFrom(warehousePath, archive, midnight);
-    expect(files.length).toBeGreaterThan(5);
+    expect(archived.length).toBeGreaterThan(5);
     const both = await TraceStore.open({ warehousePath, archiveDir: archive });
     const warehouseOnly = await TraceStore.open({ warehousePath });
     const archiveOnly = await TraceStore.open({ archiveDir: archive });
@@ -229,6 +238,50 @@ describe("the per-serial record", { timeout: 60_000 }, () => {
     } finally {
       await store.close();
       await full.close();
+    }
+  });
+
+  it("with the writer holding the warehouse, reads the archive and InfluxDB, and says when only the warehouse could answer", async () => {
+    const archive = join(dir, "archive");
+    const late = serials.at(-1) as string;
+    const early = serials[0] as string;
+    const writer = await holdWriter(warehousePath);
+    // InfluxDB keeps one hour, and "now" is a day after the run: the run's second day is only in the warehouse.
+    const now = () => midnight + 86_400_000;
+    const store = await TraceStore.open(
+      { warehousePath, archiveDir: archive, now },
+      fakeInflux(
+        run.points.filter((p) => p.ts >= now() - 3_600_000),
+        { retention: "1h0m0s" },
+      ),
+    );
+    const keeps = await TraceStore.open(
+      { warehousePath, archiveDir: archive, now },
+      fakeInflux(run.points),
+    );
+    try {
+      const record = await store.withSession((s) => serialRecord(s, early));
+      expect(record.visits.length).toBeGreaterThan(0);
+      // A unit made across midnight: its first day from the archive, the rest only in the warehouse.
+      const partial = await store.withSession((s) => serialRecord(s, late));
+      expect(partial.completeness.gaps.map((g) => g.kind)).toContain("warehouse-only");
+      expect(partial.completeness.processLevel).toBeLessThan(3);
+      // Not found here may be there: not a 404.
+      const error = await store
+        .withSession((s) => serialRecord(s, "TBX2611270999ZZ"))
+        .catch((e: unknown) => e);
+      expect((error as TraceError).reason).toBe("source-unavailable");
+      expect((error as TraceError).message).toMatch(/only in the warehouse/);
+      // With InfluxDB keeping everything, the tail answers for the second day.
+      const tail = await keeps.withSession((s) => serialRecord(s, late));
+      expect(tail.visits.length).toBeGreaterThan(partial.visits.length);
+      expect(tail.completeness.gaps.map((g) => `${g.kind} ${g.detail}`).join("\n")).not.toContain(
+        "warehouse-only",
+      );
+    } finally {
+      await store.close();
+      await keeps.close();
+      await writer.release();
     }
   });
 

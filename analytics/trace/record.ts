@@ -38,11 +38,22 @@ export async function serialRecord(session: TraceSession, serial: string): Promi
   await resetStage(session);
   const assessed = await stageRecords(session, [serial]);
   const [record] = await assembleRecords(session, [serial], assessed);
-  if (!record || !hasAnything(record)) throw unknownSerial(session, serial);
+  if (!record || !hasAnything(record)) throw await unknownSerial(session, serial);
   return record;
 }
 
-export function unknownSerial(session: TraceSession, serial: string): TraceError {
+/**
+ * Why a serial is not there: unknown (`not-found`) only when every place it could be answered;
+ * `source-unavailable` when InfluxDB did not answer, or when a time range is only in the warehouse
+ * and its writer holds it.
+ */
+export async function unknownSerial(session: TraceSession, serial: string): Promise<TraceError> {
+  const hole = await session.tail.warehouseOnly();
+  if (hole)
+    return new TraceError(
+      "source-unavailable",
+      `serial ${JSON.stringify(serial)} is not in the archive or InfluxDB; data ${hole.from === undefined ? "before" : `from ${new Date(hole.from).toISOString()} to`} ${new Date(hole.to).toISOString()} is only in the warehouse, which its writer (the jobs process) holds`,
+    );
   const tail = session.tailState;
   if (tail.kind === "unavailable")
     return new TraceError(

@@ -40,6 +40,7 @@ export class InfluxTail {
   readonly #serials = new Set<string>();
   readonly #windows: TailWindow[] = [];
   readonly #measurements = new Map<string, [number, number]>();
+  #retention: Promise<number | null | undefined> | undefined;
 
   constructor(
     private readonly session: TraceSession,
@@ -71,6 +72,49 @@ export class InfluxTail {
       horizon = Math.min(horizon, until);
     }
     return horizon;
+  }
+
+  /**
+   * The oldest time InfluxDB still holds, from its default retention policy: epoch ms, null when it
+   * keeps everything, undefined when it cannot tell (not configured, not answering).
+   */
+  retentionStart(): Promise<number | null | undefined> {
+    this.#retention ??= (async () => {
+      const series = await this.results("SHOW RETENTION POLICIES", {});
+      if (!series) return undefined;
+      for (const s of series) {
+        const name = s.columns.indexOf("duration");
+        const isDefault = s.columns.indexOf("default");
+        for (const values of s.values) {
+          if (values[isDefault] !== true) continue;
+          const ms = durationMs(String(values[name]));
+          if (ms === undefined) return undefined;
+          return ms === 0 ? null : this.session.options.now() - ms;
+        }
+      }
+      return undefined;
+    })();
+    return this.#retention;
+  }
+
+  /**
+   * A time range only the warehouse holds while it cannot be read (its writer holds it): after the
+   * archive ends and before InfluxDB's retention begins. Undefined when there is none.
+   */
+  async warehouseOnly(): Promise<{ from: number | undefined; to: number } | undefined> {
+    const warehouse = this.#plan.warehouse;
+    if (
+      warehouse.attached ||
+      warehouse.reason === undefined ||
+      !/held by its writer/.test(warehouse.reason)
+    )
+      return undefined;
+    const archived = coldUntil(this.#plan, "unit");
+    const retained = this.influx ? await this.retentionStart() : this.session.options.now();
+    if (retained === null) return undefined;
+    const to = retained ?? this.session.options.now();
+    if (archived !== undefined && archived >= to) return undefined;
+    return { from: archived, to };
   }
 
   /** Every unit-scoped point (any measurement with a `serial` tag) of these serials. */
@@ -341,6 +385,24 @@ class TailWriter {
       // Already closed: nothing pending.
     }
   }
+}
+
+/** An InfluxQL duration (`720h0m0s`, `0s`) in ms; undefined when unreadable. */
+export function durationMs(text: string): number | undefined {
+  const units: Record<string, number> = {
+    w: 604_800_000,
+    d: 86_400_000,
+    h: 3_600_000,
+    m: 60_000,
+    s: 1000,
+    ms: 1,
+    u: 0.001,
+    µs: 0.001,
+    ns: 0.000001,
+  };
+  const parts = [...text.matchAll(/(\d+)(ms|µs|ns|u|w|d|h|m|s)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join("") !== text) return undefined;
+  return parts.reduce((ms, p) => ms + Number(p[1]) * (units[p[2] as string] ?? 0), 0);
 }
 
 function text(appender: DuckDBAppender, value: string | undefined): void {

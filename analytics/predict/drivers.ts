@@ -277,9 +277,12 @@ function categoricalDriver(
   }
   if (failed === 0 || failed === units) return `no ${failed === 0 ? "failing" : "passing"} board`;
 
-  // The group the data single out most: smallest Fisher p against the rest, then the higher rate.
+  // The group the data single out most among those that fail more often than the rest (what to
+  // act on is a bad lot, not the good ones): smallest Fisher p against the rest, then the higher rate.
+  const overall = failed / units;
+  const raising = groups.filter((g) => g.level !== OTHER_LEVEL && g.failed / g.units > overall);
   let best: { level: string; units: number; failed: number; p: number } | undefined;
-  for (const g of groups) {
+  for (const g of raising.length > 0 ? raising : groups) {
     if (g.level === OTHER_LEVEL) continue;
     const rest = units - g.units;
     const restFailed = failed - g.failed;

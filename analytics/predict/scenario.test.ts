@@ -9,11 +9,10 @@ import {
 } from "../../simulator/observe.ts";
 import { analyse, buildDataset, columnsFromRows } from "./index.ts";
 
-// The warehouse's per-unit feature table is being built in analytics/warehouse and not committed
-// yet, so the per-board table here is built straight from the simulator's messages, the way that
-// table holds them: the lot and supplier of every reference designator, SPI volumes, the oven's
-// O2 and the nitrogen pressure during the board's reflow visit, the hall's humidity while it was
-// printed, and the first verdict of each test.
+// A per-board table built straight from the simulator's messages (warehouse-scenarios.test.ts
+// takes the warehouse's own unit_features instead): it carries what unit_features does not yet,
+// the lot and supplier of every reference designator, so the bad-lot scenario can be checked, and
+// the reflow atmosphere, as a second look at o2-rise.
 
 function series(observation: Observation, suffix: string): Reading[] {
   for (const [topic, readings] of observation.signals) if (topic.endsWith(suffix)) return readings;

@@ -3,7 +3,7 @@ import type { Series } from "../../influx/index.ts";
 import type { RecordTable } from "./schema.ts";
 import type { Warehouse } from "./warehouse.ts";
 
-interface Column {
+export interface Column {
   name: string;
   type: string;
 }
@@ -30,12 +30,20 @@ export class RecordWriter {
     private readonly appender: DuckDBAppender,
   ) {}
 
-  static async open(warehouse: Warehouse, table: RecordTable): Promise<RecordWriter> {
-    const columns = await warehouse.all<Column>(
+  /** The table's columns in their physical order (older warehouse files may differ from RECORD_TABLES). */
+  static async columns(warehouse: Warehouse, table: RecordTable): Promise<Column[]> {
+    return warehouse.all<Column>(
       `SELECT column_name AS name, data_type AS type FROM information_schema.columns
        WHERE table_name = $table AND table_schema = 'main' ORDER BY ordinal_position`,
       { table: table.table },
     );
+  }
+
+  static async open(
+    warehouse: Warehouse,
+    table: RecordTable,
+    columns: readonly Column[],
+  ): Promise<RecordWriter> {
     const appender = await warehouse.connection.createAppender(table.table);
     return new RecordWriter(columns, appender);
   }

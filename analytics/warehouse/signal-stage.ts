@@ -19,51 +19,64 @@ export interface SignalKey {
 
 const STAGE = "sync_signal_stage";
 const KEYS = "sync_signal_key";
+/** Rows per data chunk: DuckDB's vector size. */
+const CHUNK_ROWS = 2048;
 
 export const SIGNAL_STAGE_DDL: readonly string[] = [
   `CREATE TEMP TABLE IF NOT EXISTS ${STAGE} (key INTEGER NOT NULL, value DOUBLE NOT NULL, ts DOUBLE NOT NULL)`,
   `CREATE TEMP TABLE IF NOT EXISTS ${KEYS} (key INTEGER NOT NULL, measurement VARCHAR NOT NULL, site VARCHAR, line VARCHAR, station VARCHAR, serial VARCHAR, field VARCHAR NOT NULL)`,
 ];
 
+/** The values and times of one key, in arrival order (InfluxDB sends a series in time order). */
+class SeriesBuffer {
+  values = new Float64Array(1024);
+  times = new Float64Array(1024);
+  length = 0;
+
+  push(value: number, ts: number): void {
+    if (this.length === this.values.length) {
+      const values = new Float64Array(this.length * 2);
+      values.set(this.values);
+      this.values = values;
+      const times = new Float64Array(this.length * 2);
+      times.set(this.times);
+      this.times = times;
+    }
+    this.values[this.length] = value;
+    this.times[this.length] = ts;
+    this.length++;
+  }
+}
+
 /**
- * Stages signal values as (key, value, ts) numbers in DuckDB data chunks, then moves them into
- * `signal` with one INSERT … SELECT joining the few distinct keys. Why: the appender costs a native
- * call per value and column, and six of the eight columns of `signal` repeat within a series; a
- * chunk of numbers is filled in typed arrays and handed over 2048 rows per call (measured about
- * five times faster than appending rows, see README). Times are staged as DOUBLE (exact for epoch
- * ms) and cast to BIGINT in SQL, which spares a BigInt per value.
+ * Stages one slice of signal values, then moves them into `signal` with one INSERT … SELECT that
+ * joins the few distinct keys. Why: the appender costs a native call per value and column, and six
+ * of the eight columns of `signal` repeat within a series. Here the values wait in typed arrays per
+ * key, go to a temp table as (key, value, ts) numbers in data chunks of 2048 rows, key after key,
+ * and the insert keeps that order: rows of one series sit together in time order (good compression,
+ * and zone maps that skip row groups of other fields), without a sort in DuckDB. Times are staged as
+ * DOUBLE (exact for epoch ms) and cast to BIGINT in SQL, which spares a BigInt per value.
  */
 export class SignalStage {
   private readonly keys = new Map<string, number>();
   private readonly keyRows: SignalKey[] = [];
-  private readonly chunk: DuckDBDataChunk;
-  private readonly keyVector: DuckDBVector<number>;
-  private readonly valueVector: DuckDBVector<number>;
-  private readonly tsVector: DuckDBVector<number>;
-  private readonly capacity: number;
-  private filled = 0;
-  private staged = 0;
+  private readonly buffers: SeriesBuffer[] = [];
+  private done = false;
 
-  private constructor(
-    private readonly warehouse: Warehouse,
-    private readonly appender: DuckDBAppender,
-  ) {
-    this.chunk = DuckDBDataChunk.create([INTEGER, DOUBLE, DOUBLE]);
-    this.capacity = 2048;
-    this.chunk.rowCount = this.capacity;
-    this.keyVector = this.chunk.getColumnVector(0) as DuckDBVector<number>;
-    this.valueVector = this.chunk.getColumnVector(1) as DuckDBVector<number>;
-    this.tsVector = this.chunk.getColumnVector(2) as DuckDBVector<number>;
+  private constructor(private readonly warehouse: Warehouse) {}
+
+  /**
+   * Creates the connection's staging tables; call once, outside a transaction (a rollback would
+   * take them away again). They start empty and every commit empties them; a rolled-back slice's
+   * rows go with its transaction.
+   */
+  static async prepare(warehouse: Warehouse): Promise<void> {
+    for (const ddl of SIGNAL_STAGE_DDL) await warehouse.run(ddl);
   }
 
-  /** Opens a stage; call inside the transaction that will move its rows. */
-  static async open(warehouse: Warehouse): Promise<SignalStage> {
-    for (const ddl of SIGNAL_STAGE_DDL) await warehouse.run(ddl);
-    // Left over only if a process died between staging and moving; the transaction discards it anyway.
-    await warehouse.run(`DELETE FROM ${STAGE}`);
-    await warehouse.run(`DELETE FROM ${KEYS}`);
-    const appender = await warehouse.connection.createAppender(STAGE, "main", "temp");
-    return new SignalStage(warehouse, appender);
+  /** Opens a stage; its commit runs inside the transaction of the slice, after `prepare`. */
+  static open(warehouse: Warehouse): SignalStage {
+    return new SignalStage(warehouse);
   }
 
   /** The key of a series' field, registered on first use. */
@@ -74,80 +87,97 @@ export class SignalStage {
       id = this.keyRows.length;
       this.keys.set(text, id);
       this.keyRows.push(key);
+      this.buffers.push(new SeriesBuffer());
     }
     return id;
   }
 
   add(key: number, value: number, ts: number): void {
-    const row = this.filled;
-    this.keyVector.setItem(row, key);
-    this.valueVector.setItem(row, value);
-    this.tsVector.setItem(row, ts);
-    this.filled = row + 1;
-    if (this.filled === this.capacity) this.flushChunk();
+    (this.buffers[key] as SeriesBuffer).push(value, ts);
   }
 
   /** Values staged so far. */
   get size(): number {
-    return this.staged + this.filled;
-  }
-
-  private flushChunk(): void {
-    if (this.filled === 0) return;
-    this.keyVector.flush();
-    this.valueVector.flush();
-    this.tsVector.flush();
-    // Only the last chunk is partial: shrinking it drops its cached (already flushed) vectors.
-    if (this.filled < this.capacity) this.chunk.rowCount = this.filled;
-    this.appender.appendDataChunk(this.chunk);
-    this.staged += this.filled;
-    this.filled = 0;
+    return this.buffers.reduce((n, b) => n + b.length, 0);
   }
 
   /** Moves every staged value into `signal`; returns the rows inserted. The stage is done after. */
   async commit(): Promise<number> {
-    this.flushChunk();
-    this.appender.flushSync();
-    this.appender.closeSync();
-    if (this.staged === 0) return 0;
-    const keyAppender = await this.warehouse.connection.createAppender(KEYS, "main", "temp");
+    if (this.done) throw new Error("signal stage already committed");
+    this.done = true;
+    if (this.size === 0) return 0;
+    const connection = this.warehouse.connection;
+    const stage = await connection.createAppender(STAGE, "main", "temp");
+    try {
+      this.appendValues(stage);
+      stage.flushSync();
+    } catch (error) {
+      stage.clear();
+      throw error;
+    } finally {
+      stage.closeSync();
+    }
+    const keys = await connection.createAppender(KEYS, "main", "temp");
     try {
       this.keyRows.forEach((k, id) => {
-        keyAppender.appendInteger(id);
-        keyAppender.appendVarchar(k.measurement);
-        appendText(keyAppender, k.site);
-        appendText(keyAppender, k.line);
-        appendText(keyAppender, k.station);
-        appendText(keyAppender, k.serial);
-        keyAppender.appendVarchar(k.field);
-        keyAppender.endRow();
+        keys.appendInteger(id);
+        keys.appendVarchar(k.measurement);
+        appendText(keys, k.site);
+        appendText(keys, k.line);
+        appendText(keys, k.station);
+        appendText(keys, k.serial);
+        keys.appendVarchar(k.field);
+        keys.endRow();
       });
-      keyAppender.flushSync();
+      keys.flushSync();
+    } catch (error) {
+      keys.clear();
+      throw error;
     } finally {
-      keyAppender.closeSync();
+      keys.closeSync();
     }
-    // Sorted by series then time: long runs of equal strings compress well, and a time range of
-    // one series sits in few row groups.
     const inserted = await this.warehouse.changes(
       `INSERT INTO signal (measurement, site, line, station, serial, field, value, ts)
        SELECT k.measurement, k.site, k.line, k.station, k.serial, k.field, s.value, CAST(s.ts AS BIGINT)
-       FROM ${STAGE} s JOIN ${KEYS} k ON s.key = k.key
-       ORDER BY s.key, s.ts`,
+       FROM ${STAGE} s JOIN ${KEYS} k ON s.key = k.key`,
     );
     await this.warehouse.run(`DELETE FROM ${STAGE}`);
     await this.warehouse.run(`DELETE FROM ${KEYS}`);
     return inserted;
   }
 
-  /** Drops what is staged and not yet appended, so that closing the appender writes nothing. */
+  private appendValues(appender: DuckDBAppender): void {
+    const chunk = DuckDBDataChunk.create([INTEGER, DOUBLE, DOUBLE], CHUNK_ROWS);
+    const keyVector = chunk.getColumnVector(0) as DuckDBVector<number>;
+    const valueVector = chunk.getColumnVector(1) as DuckDBVector<number>;
+    const tsVector = chunk.getColumnVector(2) as DuckDBVector<number>;
+    let row = 0;
+    const flush = (rows: number) => {
+      keyVector.flush();
+      valueVector.flush();
+      tsVector.flush();
+      // Only the last chunk is partial (setting its size drops the flushed vectors' cache).
+      if (rows < CHUNK_ROWS) chunk.rowCount = rows;
+      appender.appendDataChunk(chunk);
+    };
+    this.buffers.forEach((buffer, key) => {
+      for (let i = 0; i < buffer.length; i++) {
+        keyVector.setItem(row, key);
+        valueVector.setItem(row, buffer.values[i] as number);
+        tsVector.setItem(row, buffer.times[i] as number);
+        if (++row === CHUNK_ROWS) {
+          flush(row);
+          row = 0;
+        }
+      }
+    });
+    if (row > 0) flush(row);
+  }
+
+  /** Drops what is staged; nothing reached DuckDB before `commit`. */
   discard(): void {
-    this.filled = 0;
-    try {
-      this.appender.clear();
-      this.appender.closeSync();
-    } catch {
-      // Already closed by commit: nothing pending.
-    }
+    this.done = true;
+    this.buffers.length = 0;
   }
 }
 

@@ -199,12 +199,14 @@ describe("syncFromInflux", () => {
       options(T, { onProgress: (s) => slices.push([s.from, s.to]) }),
     );
     const start = T - 30 * 24 * HOUR;
+    // After a slice with points the next follows on; after an empty one, the next point is looked up.
     expect(slices).toEqual([
       [start, start + HOUR],
-      [start + HOUR, start + 90 * MINUTE + HOUR],
-      [start + 90 * MINUTE + HOUR, T - HOUR + HOUR],
+      [start + HOUR, start + 2 * HOUR],
+      [start + 2 * HOUR, start + 3 * HOUR],
+      [start + 3 * HOUR, T],
     ]);
-    expect(result.measurements[0]).toMatchObject({ slices: 3, rowsOut: 6, from: start });
+    expect(result.measurements[0]).toMatchObject({ slices: 4, rowsOut: 6, from: start });
   });
 
   it("rolls back the slice in flight when interrupted, and a rerun gives what one run gives", async () => {

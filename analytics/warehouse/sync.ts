@@ -7,7 +7,7 @@ import {
 } from "../../influx/index.ts";
 import { badOption, WarehouseError } from "./errors.ts";
 import { readAhead } from "./read-ahead.ts";
-import { RecordWriter } from "./record-writer.ts";
+import { type Column, RecordWriter } from "./record-writer.ts";
 import { isResultMeasurement, RECORD_TABLES, type RecordTable } from "./schema.ts";
 import { SignalStage } from "./signal-stage.ts";
 import { quoteIdentifier, type Warehouse } from "./warehouse.ts";
@@ -153,6 +153,7 @@ export async function syncFromInflux(
     ).map((w) => [w.measurement, Number(w.synced_to)]),
   );
   const result: SyncResult = { rowsIn: 0, rowsOut: 0, measurements: [], skipped: [] };
+  await SignalStage.prepare(warehouse);
   const plans: MeasurementPlan[] = [];
   for (const [measurement, fields] of catalog) {
     if (isResultMeasurement(measurement)) {
@@ -161,6 +162,7 @@ export async function syncFromInflux(
     }
     if (o.measurements && !o.measurements.includes(measurement)) continue;
     const plan = planMeasurement(measurement, fields, watermarks.get(measurement), to, o);
+    if (plan.record) plan.columns = await RecordWriter.columns(warehouse, plan.record);
     plans.push(plan);
     result.measurements.push(plan.done);
   }
@@ -226,6 +228,8 @@ async function discover(influx: SyncInflux): Promise<Map<string, Map<string, Set
 interface MeasurementPlan {
   measurement: string;
   record: RecordTable | undefined;
+  /** The record table's columns, in their order in the file. */
+  columns: Column[];
   /** Numeric fields, the ones a signal selects. */
   numeric: string[];
   /** Start of the re-read; undefined: from the first point. */
@@ -267,6 +271,7 @@ function planMeasurement(
   return {
     measurement,
     record,
+    columns: [],
     numeric,
     from: idle ? to : from,
     to,
@@ -301,9 +306,11 @@ async function* readSlices(
     const { measurement, to } = plan;
     let from = plan.from;
     if (from !== undefined && from >= to) continue;
+    let lookUp = true;
     do {
-      // Jump over stretches without points instead of committing an empty slice per sliceMs.
-      const next = await firstPointTime(influx, measurement, from, to);
+      // Jump over stretches without points instead of committing an empty slice per sliceMs;
+      // after a slice with points the next one most likely has some too: no need to ask.
+      const next = lookUp ? await firstPointTime(influx, measurement, from, to) : from;
       const start = from ?? next ?? to;
       const slice: SyncSlice = {
         measurement,
@@ -319,9 +326,12 @@ async function* readSlices(
       const select = plan.record ? "*" : plan.numeric.map(quoteIdent).join(", ");
       if (select !== "") {
         const query = `SELECT ${select} FROM ${quoteIdent(measurement)} WHERE ${rangeSql("time")} GROUP BY *`;
+        let points = 0;
         for await (const series of seriesOf(influx, query, slice, o)) {
+          points += series.values.length;
           yield { kind: "series", series };
         }
+        lookUp = points === 0;
       }
       yield { kind: "end" };
       from = slice.to;
@@ -370,14 +380,14 @@ async function beginSlice(
         `DELETE FROM ${quoteIdentifier(plan.record.table)} WHERE ${rangeSql("ts")}`,
         range,
       );
-      const writer = await RecordWriter.open(warehouse, plan.record);
+      const writer = await RecordWriter.open(warehouse, plan.record, plan.columns);
       return { plan, slice, writer: { kind: "record", writer } };
     }
     slice.rowsReplaced = await warehouse.changes(
       `DELETE FROM signal WHERE measurement = $measurement AND ${rangeSql("ts")}`,
       { measurement: slice.measurement, ...range },
     );
-    const stage = await SignalStage.open(warehouse);
+    const stage = SignalStage.open(warehouse);
     return { plan, slice, writer: { kind: "signal", stage } };
   } catch (error) {
     await warehouse.run("ROLLBACK");

@@ -1,0 +1,351 @@
+// `npm run bench:sync`: the warehouse sync's throughput against InfluxDB's own export of the same
+// range. Starts a private InfluxDB on free ports in a temp dir, loads a plant's signals over plain
+// HTTP line protocol, then alternates, round after round: InfluxDB exporting every measurement
+// as CSV (`/query`, chunked, `Accept: application/csv`) to /dev/null, and `syncFromInflux` into a
+// fresh warehouse file. The best round of each counts (the machine may be shared); the median is
+// printed beside it.
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { parseArgs } from "node:util";
+import { syncFromInflux, Warehouse } from "../analytics/warehouse/index.ts";
+import { createInfluxClient, quoteIdent } from "../influx/index.ts";
+import {
+  DEFAULT_LOCAL_SERVICES,
+  freePort,
+  type LocalServicesOptions,
+  servicesDown,
+  servicesUp,
+} from "../services/index.ts";
+
+/** Benchmark settings; one doc line per field. */
+export interface SyncBenchOptions {
+  /** Signal values to load (points × fields), about; default 3,000,000. */
+  values: number;
+  /** Rounds of export + sync; default 3. */
+  rounds: number;
+  /** Lines per write request while loading; default 5000. */
+  batchLines: number;
+  /** Rows per chunk the sync asks InfluxDB for; default the sync's own default. */
+  chunkSize: number | undefined;
+}
+
+export const DEFAULT_SYNC_BENCH: SyncBenchOptions = {
+  values: 3_000_000,
+  rounds: 3,
+  batchLines: 5000,
+  chunkSize: undefined,
+};
+
+const HELP = `npm run bench:sync -- [options]
+
+Loads a private InfluxDB with the simulator's signal shapes (reflow oven 18 fields at 10 Hz,
+nitrogen 2 fields at 10 Hz, two hall sensors 2 fields at 1 Hz, profiler 3 fields at 10 Hz on every
+40th board), then measures InfluxDB's own CSV export of the range and the sync into a warehouse.
+
+  --values N   signal values to load (default ${DEFAULT_SYNC_BENCH.values})
+  --rounds N   rounds of export + sync; the best counts (default ${DEFAULT_SYNC_BENCH.rounds})
+  --chunk-size N  rows per chunk the sync asks for (default: the sync's default)
+  --quick      smoke run: 200,000 values, 1 round
+  --help`;
+
+/** One channel of the plant, as the simulator publishes it. */
+interface Channel {
+  measurement: string;
+  station: string;
+  line: string;
+  fields: string[];
+  rateHz: number;
+}
+
+const CHANNELS: Channel[] = [
+  {
+    measurement: "reflow",
+    station: "reflow",
+    line: "line1",
+    fields: [
+      ...[1, 2, 3, 4, 5, 6, 7, 8].flatMap((z) => [`z${z}_top_c`, `z${z}_bot_c`]),
+      "o2_ppm",
+      "conveyor_cm_min",
+    ],
+    rateHz: 10,
+  },
+  {
+    measurement: "nitrogen",
+    station: "n2",
+    line: "line1",
+    fields: ["pressure_bar", "flow_m3_h"],
+    rateHz: 10,
+  },
+  {
+    measurement: "env",
+    station: "env01",
+    line: "hall",
+    fields: ["humidity_rh", "temperature_c"],
+    rateHz: 1,
+  },
+  {
+    measurement: "env",
+    station: "env02",
+    line: "hall",
+    fields: ["humidity_rh", "temperature_c"],
+    rateHz: 1,
+  },
+];
+
+/** Profiler: 326 s through the oven at 10 Hz, one board in 40 (a board every 25.5 s). */
+const PROFILE = {
+  fields: ["tc1_c", "tc2_c", "tc3_c"],
+  seconds: 326,
+  rateHz: 10,
+  everyS: 40 * 25.5,
+};
+
+function valuesPerSecond(): number {
+  const channels = CHANNELS.reduce((n, c) => n + c.fields.length * c.rateHz, 0);
+  return channels + (PROFILE.fields.length * PROFILE.rateHz * PROFILE.seconds) / PROFILE.everyS;
+}
+
+function* lineProtocol(start: number, seconds: number): Generator<string> {
+  const s = (v: number, digits: number) => v.toFixed(digits);
+  for (const channel of CHANNELS) {
+    const stepMs = 1000 / channel.rateHz;
+    for (let i = 0; i < seconds * channel.rateHz; i++) {
+      const t = start + Math.round(i * stepMs);
+      const values = channel.fields
+        .map((f, k) => `${f}=${s(100 + k * 10 + 5 * Math.sin(i / 500 + k), 2)}`)
+        .join(",");
+      yield `${channel.measurement},line=${channel.line},site=plant1,station=${channel.station} ${values} ${t}`;
+    }
+  }
+  for (let board = 0; board * PROFILE.everyS < seconds - PROFILE.seconds; board++) {
+    const entry = start + Math.round(board * PROFILE.everyS * 1000);
+    const serial = `TBX2611270${String(board).padStart(3, "0")}A7`;
+    for (let i = 0; i < PROFILE.seconds * PROFILE.rateHz; i++) {
+      const values = PROFILE.fields
+        .map((f, k) => `${f}=${s(25 + Math.min(220, i / 6) - k, 1)}`)
+        .join(",");
+      yield `profile,line=line1,serial=${serial},site=plant1,station=reflow ${values} ${entry + i * 100}`;
+    }
+  }
+}
+
+function positiveInt(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw.replaceAll("_", ""));
+  if (!Number.isInteger(value) || value < 1)
+    throw new RangeError(`--${name} must be a positive integer: ${raw}`);
+  return value;
+}
+
+function parseOptions(argv: string[]): SyncBenchOptions | "help" {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      values: { type: "string" },
+      rounds: { type: "string" },
+      "chunk-size": { type: "string" },
+      quick: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+  if (values.help) return "help";
+  const base = values.quick
+    ? { ...DEFAULT_SYNC_BENCH, values: 200_000, rounds: 1 }
+    : DEFAULT_SYNC_BENCH;
+  return {
+    ...base,
+    values: positiveInt("values", values.values, base.values),
+    rounds: positiveInt("rounds", values.rounds, base.rounds),
+    chunkSize:
+      values["chunk-size"] === undefined
+        ? undefined
+        : positiveInt("chunk-size", values["chunk-size"], 1),
+  };
+}
+
+/** CPU seconds a process has used (user + system), from /proc. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+interface Measured {
+  wallS: number;
+  influxCpuS: number;
+  benchCpuS: number;
+}
+
+async function measured(influxdPid: number, work: () => Promise<void>): Promise<Measured> {
+  const influx0 = cpuSeconds(influxdPid);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await work();
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    wallS: (performance.now() - t0) / 1000,
+    influxCpuS: cpuSeconds(influxdPid) - influx0,
+    benchCpuS: (cpu.user + cpu.system) / 1e6,
+  };
+}
+
+async function exportCsv(
+  url: string,
+  database: string,
+  measurements: string[],
+  range: { from: Date; to: Date },
+  encoding: "identity" | "gzip",
+): Promise<void> {
+  for (const measurement of measurements) {
+    const form = new URLSearchParams({
+      q: `SELECT * FROM ${quoteIdent(measurement)} WHERE time >= $from AND time < $to GROUP BY *`,
+      db: database,
+      epoch: "ms",
+      chunked: "true",
+      chunk_size: "10000",
+      params: JSON.stringify({ from: range.from.toISOString(), to: range.to.toISOString() }),
+    });
+    const response = await fetch(`${url}/query`, {
+      method: "POST",
+      body: form,
+      headers: { accept: "application/csv", "accept-encoding": encoding },
+    });
+    if (!response.ok || !response.body) throw new Error(`export: ${response.status}`);
+    await pipeline(Readable.fromWeb(response.body as never), createWriteStream("/dev/null"));
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+async function run(options: SyncBenchOptions): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "tracebox-bench-sync-"));
+  const local: LocalServicesOptions = {
+    ...DEFAULT_LOCAL_SERVICES,
+    dir: join(dir, "services"),
+    mqttPort: await freePort(),
+    influxPort: await freePort(),
+    influxRpcPort: await freePort(),
+  };
+  const cleanup = async () => {
+    await servicesDown(local);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const interrupted = () => {
+    process.stderr.write("\ninterrupted: stopping the benchmark's InfluxDB\n");
+    cleanup().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
+  try {
+    const statuses = await servicesUp(local, {
+      install: true,
+      only: ["influxdb"],
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+    const influxdPid = statuses.find((s) => s.name === "influxdb" && s.state === "running")?.pid;
+    if (influxdPid === undefined) throw new Error("influxdb is not running after services up");
+    const url = `http://127.0.0.1:${local.influxPort}`;
+    const influx = createInfluxClient({ url, database: "bench_sync", timeoutMs: 120_000 });
+    await influx.ensureDatabase();
+
+    const seconds = Math.max(PROFILE.seconds + 60, Math.round(options.values / valuesPerSecond()));
+    const start = Math.floor((Date.now() - seconds * 1000 - 3_600_000) / 1000) * 1000;
+    const end = start + seconds * 1000;
+    process.stderr.write(`loading ${(seconds / 3600).toFixed(2)} h of a line…\n`);
+    let batch: string[] = [];
+    let points = 0;
+    const load = await measured(influxdPid, async () => {
+      const writeUrl = `${url}/write?db=bench_sync&precision=ms`;
+      const flush = async () => {
+        const response = await fetch(writeUrl, { method: "POST", body: batch.join("\n") });
+        if (response.status !== 204)
+          throw new Error(`write: ${response.status} ${await response.text()}`);
+        points += batch.length;
+        batch = [];
+      };
+      for (const line of lineProtocol(start, seconds)) {
+        batch.push(line);
+        if (batch.length === options.batchLines) await flush();
+      }
+      if (batch.length > 0) await flush();
+    });
+    const measurements = [...new Set(CHANNELS.map((c) => c.measurement)), "profile"].sort();
+    const range = { from: new Date(start), to: new Date(end) };
+
+    // A first export warms InfluxDB's caches for every round alike.
+    await exportCsv(url, "bench_sync", measurements, range, "identity");
+
+    const rounds: { identity: Measured; gzip: Measured; sync: Measured }[] = [];
+    let values = 0;
+    for (let round = 1; round <= options.rounds; round++) {
+      process.stderr.write(`round ${round}/${options.rounds}\n`);
+      const identity = await measured(influxdPid, () =>
+        exportCsv(url, "bench_sync", measurements, range, "identity"),
+      );
+      const gzip = await measured(influxdPid, () =>
+        exportCsv(url, "bench_sync", measurements, range, "gzip"),
+      );
+      const path = join(dir, `warehouse-${round}.duckdb`);
+      const sync = await measured(influxdPid, async () => {
+        const warehouse = await Warehouse.open(path);
+        try {
+          const result = await syncFromInflux(warehouse, influx, {
+            now: () => end,
+            safetyLagMs: 0,
+          });
+          if (result.rowsIn !== points)
+            throw new Error(`sync read ${result.rowsIn} points, ${points} were loaded`);
+          values = result.rowsOut;
+        } finally {
+          warehouse.close();
+        }
+      });
+      rmSync(path, { force: true });
+      rmSync(`${path}.wal`, { force: true });
+      rounds.push({ identity, gzip, sync });
+    }
+
+    const best = (key: "identity" | "gzip" | "sync") =>
+      Math.min(...rounds.map((r) => r[key].wallS));
+    const mid = (key: "identity" | "gzip" | "sync") => median(rounds.map((r) => r[key].wallS));
+    const cpu = (key: "identity" | "gzip" | "sync") => {
+      const r = rounds.find((x) => x[key].wallS === best(key)) as (typeof rounds)[number];
+      return `InfluxDB ${r[key].influxCpuS.toFixed(1)} s + bench ${r[key].benchCpuS.toFixed(1)} s CPU`;
+    };
+    const rate = (n: number, s: number) => `${Math.round(n / s).toLocaleString("en-US")}/s`;
+    const row = (label: string, key: "identity" | "gzip" | "sync") =>
+      `${label.padEnd(38)} best ${best(key).toFixed(2)} s (median ${mid(key).toFixed(2)} s)  ` +
+      `${rate(points, best(key))} points, ${rate(values, best(key))} values  [${cpu(key)}]`;
+    const out = [
+      "",
+      `tracebox sync benchmark — ${cpus().length} cores (${cpus()[0]?.model.trim() ?? "?"}), load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" ")}`,
+      `loaded ${points.toLocaleString("en-US")} points = ${values.toLocaleString("en-US")} values in ${(seconds / 3600).toFixed(2)} h of data (${load.wallS.toFixed(1)} s), ${options.rounds} rounds`,
+      row("InfluxDB CSV export (no compression)", "identity"),
+      row("InfluxDB CSV export (gzip)", "gzip"),
+      row("sync into a warehouse file", "sync"),
+      `ratio sync / export: ${(best("identity") / best("sync")).toFixed(2)} against the uncompressed export, ` +
+        `${(best("gzip") / best("sync")).toFixed(2)} against the gzip one (goal 0.8)`,
+      "",
+    ];
+    process.stdout.write(out.join("\n"));
+  } finally {
+    process.removeListener("SIGINT", interrupted);
+    process.removeListener("SIGTERM", interrupted);
+    await cleanup();
+  }
+}
+
+const parsed = parseOptions(process.argv.slice(2));
+if (parsed === "help") process.stdout.write(`${HELP}\n`);
+else await run(parsed);

@@ -9,9 +9,7 @@ export type WarehouseErrorReason =
   /** The caller's AbortSignal fired; whatever was in flight was rolled back. */
   | "aborted"
   /** A measurement name that cannot become an archive path (see `archive.ts`). */
-  | "bad-name"
-  /** An archive file is not what `archive_partition` recorded for it. */
-  | "archive-mismatch";
+  | "bad-name";
 
 /** A failed warehouse operation, with its retry decision. */
 export class WarehouseError extends Error {

@@ -96,16 +96,11 @@ export class SignalStage {
     (this.buffers[key] as SeriesBuffer).push(value, ts);
   }
 
-  /** Values staged so far. */
-  get size(): number {
-    return this.buffers.reduce((n, b) => n + b.length, 0);
-  }
-
   /** Moves every staged value into `signal`; returns the rows inserted. The stage is done after. */
   async commit(): Promise<number> {
     if (this.done) throw new Error("signal stage already committed");
     this.done = true;
-    if (this.size === 0) return 0;
+    if (this.buffers.every((b) => b.length === 0)) return 0;
     const connection = this.warehouse.connection;
     const stage = await connection.createAppender(STAGE, "main", "temp");
     try {

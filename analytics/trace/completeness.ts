@@ -416,12 +416,14 @@ export async function assessBatch(
       );
     }
     const placed = n.placements.get(serial) ?? [];
-    if (placed.length === 0 && bom && bom.refs.length > 0)
+    // A unit that left the line before the placing station carries no components: nothing to miss.
+    const reachedPlacement = mine.some((v) => bom?.stations.has(v.station));
+    if (placed.length === 0 && bom && bom.refs.length > 0 && reachedPlacement)
       add(
         serial,
         gap("M3", "no-placements", null, null, null, null, null, "no placement names this serial"),
       );
-    else {
+    else if (placed.length > 0 || reachedPlacement) {
       const refs = new Set(placed.map((p) => p.ref));
       for (const ref of bom?.refs ?? []) {
         if (!refs.has(ref))
@@ -570,7 +572,7 @@ interface Neighbourhood {
   routes: Map<string, string[]>;
   resultStations: Map<string, Set<string>>;
   hasResult: Set<string>;
-  boms: Map<string, { refs: string[]; lotShare: number }>;
+  boms: Map<string, { refs: string[]; lotShare: number; stations: Set<string> }>;
   placements: Map<string, PlacementRow[]>;
   streams: Stream[];
   gaps: StreamGap[];
@@ -704,21 +706,23 @@ async function readNeighbourhood(session: TraceSession, span: Span): Promise<Nei
     share: number;
     known: number;
     placements: number;
+    stations: string[];
   }>(
     `WITH products AS (
        SELECT serial, any_value(product) FILTER (WHERE product IS NOT NULL) AS product FROM unit_event
        WHERE ${inDays} AND (${lineFilter}) AND serial IS NOT NULL GROUP BY serial
      ), pl AS (
-       SELECT p.serial, p.site, p.line, p.ref, p.lot, pr.product FROM placement p JOIN products pr USING (serial)
+       SELECT p.serial, p.site, p.line, p.station, p.ref, p.lot, pr.product FROM placement p JOIN products pr USING (serial)
        WHERE p.day BETWEEN CAST($d0 AS DATE) AND CAST($d1 AS DATE) AND p.ts BETWEEN $t0 AND $t1
      ), units AS (SELECT product, site, line, count(DISTINCT serial) AS n FROM pl GROUP BY ALL)
      SELECT pl.product, pl.site, pl.line, pl.ref, count(DISTINCT pl.serial) / any_value(units.n) AS share,
-       count(*) FILTER (WHERE NOT (lower(trim(coalesce(pl.lot, ''))) IN ${lowerList(o.unknownLots)})) AS known, count(*) AS placements
+       count(*) FILTER (WHERE NOT (lower(trim(coalesce(pl.lot, ''))) IN ${lowerList(o.unknownLots)})) AS known, count(*) AS placements,
+       list(DISTINCT pl.station) AS stations
      FROM pl JOIN units ON units.product IS NOT DISTINCT FROM pl.product AND units.site = pl.site AND units.line = pl.line
      GROUP BY pl.product, pl.site, pl.line, pl.ref`,
     dayWindow,
   );
-  const boms = new Map<string, { refs: string[]; lotShare: number }>();
+  const boms = new Map<string, { refs: string[]; lotShare: number; stations: Set<string> }>();
   for (const [key, rows] of groupBy(bomRows, (r) => routeKey(r.product, r.site, r.line))) {
     const known = rows.reduce((n, r) => n + Number(r.known), 0);
     const total = rows.reduce((n, r) => n + Number(r.placements), 0);
@@ -728,6 +732,7 @@ async function readNeighbourhood(session: TraceSession, span: Span): Promise<Nei
         .map((r) => r.ref)
         .sort(),
       lotShare: total === 0 ? 0 : known / total,
+      stations: new Set(rows.flatMap((r) => r.stations)),
     });
   }
   const placements = groupBy(

@@ -16,6 +16,7 @@ export {
   resolveScope,
   streamRecords,
 } from "./export.ts";
+export { openTraceStore, TraceSectionSchema, traceOptionsFrom } from "./from-config.ts";
 export {
   type AffectedUnit,
   type Backward,
@@ -47,6 +48,20 @@ export {
   type WarehouseAccess,
 } from "./options.ts";
 export { isoTime, recordJson, serialRecord } from "./record.ts";
+export {
+  DEFAULT_REPORT_OPTIONS,
+  deviceHistoryReport,
+  type ProfileKpis,
+  profileKpis,
+  type ReportOptions,
+} from "./report.ts";
+export {
+  DEFAULT_SERVE_OPTIONS,
+  isLoopback,
+  parseTime,
+  type ServeOptions,
+  startTraceServer,
+} from "./server.ts";
 export type { TraceSession } from "./session.ts";
 export { EXPORT_TABLE_NAMES, EXPORT_TABLES, type ExportTableName } from "./stage.ts";
 export { type SourcePlan, type TailInflux, TraceStore } from "./store.ts";

@@ -37,10 +37,10 @@ export const DEFAULT_SERVE_OPTIONS: Readonly<ServeOptions> = Object.freeze({
   report: {},
 });
 
-/** A serial or other tag value as the contract allows it: 1–128 characters, no whitespace, control character or backslash. */
-const SERIAL = /^[^\s\\\u0000-\u001f\u007f]{1,128}$/.source;
+/** A serial as the contract allows it: 1–128 characters, no whitespace, control or invisible format character, no backslash. */
+const SERIAL = /^[^\s\\\p{Cc}\p{Cf}]{1,128}$/u.source;
 /** A tag value with spaces allowed (product, part, supplier, lot, container). */
-const TAG = /^[^\t\n\r\\\u0000-\u001f\u007f]{1,128}$/.source;
+const TAG = /^[^\t\n\r\\\p{Cc}\p{Cf}]{1,128}$/u.source;
 const TIME =
   /^(\d{1,15}|\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?)$/.source;
 
@@ -175,13 +175,11 @@ export async function startTraceServer(
     return reply.code(status).send({ error: reason, message });
   });
   app.setNotFoundHandler(async (_request, reply) =>
-    reply
-      .code(404)
-      .send({
-        error: "not-found",
-        message:
-          "no such route: see /api/serials/:serial, /api/trace, /api/levels, /healthz, /metrics",
-      }),
+    reply.code(404).send({
+      error: "not-found",
+      message:
+        "no such route: see /api/serials/:serial, /api/trace, /api/levels, /healthz, /metrics",
+    }),
   );
 
   const withSession = async <T>(work: (session: TraceSession) => Promise<T>): Promise<T> => {
@@ -318,7 +316,7 @@ export async function startTraceServer(
             lot: { type: "string", pattern: TAG },
             part: { type: "string", pattern: TAG },
             supplier: { type: "string", pattern: TAG },
-            spcViolation: { type: "string", pattern: /^[^\u0000-\u001f\u007f]{1,512}$/.source },
+            spcViolation: { type: "string", pattern: /^[^\p{Cc}]{1,512}$/u.source },
             serial: { type: "string", pattern: SERIAL },
           },
           additionalProperties: false,

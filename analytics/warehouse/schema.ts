@@ -129,7 +129,10 @@ export const RESULT_MEASUREMENTS = new Set([
   "yield",
   "defect_pareto",
   "risk",
+  "defect_driver",
   "tracebox_job",
+  "tracebox_ingest",
+  "tracebox_ingest_rejected",
 ]);
 
 /** Prefixes of measurement families tracebox writes as results (as `ingest/contract/topic.ts` reserves them). */

@@ -314,6 +314,7 @@ export async function* streamRecords(
   serials: readonly string[],
   strict: boolean,
 ) {
+  await resetStage(session);
   for (let i = 0; i < serials.length; i += JSON_BATCH) {
     const batch = serials.slice(i, i + JSON_BATCH);
     await clearStage(session);

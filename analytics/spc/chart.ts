@@ -21,6 +21,21 @@ export interface ChartDefinition {
     phase1Count: number,
     options: RuleOptions,
   ): ControlChart;
+  /**
+   * For a Shewhart chart of measurements whose point depends on its own subgroup only: how that
+   * point is made, so subgroups held as columns are judged by the same arithmetic as `evaluate`.
+   */
+  readonly subgroupStatistic?: SubgroupStatistic;
+}
+
+/** A Shewhart chart's plotted statistic of one subgroup, and its standard error. */
+export interface SubgroupStatistic {
+  /** The statistic of values[start..end). */
+  of(values: ArrayLike<number>, start: number, end: number): number;
+  /** Standard error of the statistic for a subgroup of `size` values, from the frozen sigma. */
+  standardError(limits: ControlLimits, size: number): number;
+  /** Least value a lower limit can take (0 for ranges and standard deviations). */
+  readonly floor: number;
 }
 
 /** Freezes a limits value (shallowly nested objects included) so a persisted baseline cannot drift. */

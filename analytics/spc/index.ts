@@ -9,8 +9,14 @@ export {
   type Interval,
   type SpecLimits,
 } from "./capability.ts";
-export type { ChartDefinition } from "./chart.ts";
+export type { ChartDefinition, SubgroupStatistic } from "./chart.ts";
 export { CHART_TYPES, CHARTS } from "./charts.ts";
+export {
+  type ColumnChart,
+  type ColumnViolation,
+  evaluateColumns,
+  type SubgroupColumns,
+} from "./columns.ts";
 export { c4, D2_MAX_SIZE, D3_MAX_SIZE, d2, d3 } from "./constants.ts";
 export { type ChartOf, computeLimits, evaluate } from "./control-chart.ts";
 export { parseAttributesCsv, parseVariablesCsv } from "./csv.ts";
@@ -18,7 +24,9 @@ export { SpcError, type SpcErrorReason } from "./errors.ts";
 export { DEFAULT_LIMITS_OPTIONS, type LimitsOptions } from "./options.ts";
 export {
   applyRules,
+  applyRulesToColumns,
   DEFAULT_RULE_OPTIONS,
+  type JudgedColumns,
   type JudgedPoint,
   RULE_SETS,
   type RuleHit,

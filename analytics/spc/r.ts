@@ -1,12 +1,19 @@
-import type { ChartDefinition } from "./chart.ts";
+import type { ChartDefinition, SubgroupStatistic } from "./chart.ts";
 import { freezeLimits } from "./chart.ts";
 import { d3 } from "./constants.ts";
-import { range, sum } from "./numeric.ts";
+import { range, rangeOf, sum } from "./numeric.ts";
 import { limitsAround, shewhartChart } from "./shewhart.ts";
 import { chooseMethod, withinSubgroupSigma } from "./sigma.ts";
 import { asVariables, commonSize, requireSubgroups } from "./subgroups.ts";
 
 const R_METHODS = ["UWAVE-R", "MVLUE-R"] as const;
+
+/** A subgroup range, with standard error d3(n)·sigma. */
+const subgroupRange: SubgroupStatistic = {
+  of: rangeOf,
+  standardError: (limits, size) => d3(size) * limits.sigma,
+  floor: 0,
+};
 
 /**
  * R chart of subgroup ranges. Centre: R̄ = Σ nᵢRᵢ / Σ nᵢ; sigma: UWAVE-R (or MVLUE-R); limits
@@ -43,16 +50,17 @@ export const rangeChart: ChartDefinition = {
   evaluate(limits, sequence, phase1Count, options) {
     const plotted = asVariables("r", sequence).map((subgroup, position) => {
       const size = subgroup.values.length;
-      const standardError = d3(size) * limits.sigma;
+      const standardError = subgroupRange.standardError(limits, size);
       return {
         position,
         size,
         statistic: range(subgroup.values),
         center: limits.center,
         sigma: standardError,
-        ...limitsAround(limits.center, standardError, limits.nsigmas, 0),
+        ...limitsAround(limits.center, standardError, limits.nsigmas, subgroupRange.floor),
       };
     });
     return shewhartChart("r", limits, sequence, phase1Count, plotted, options);
   },
+  subgroupStatistic: subgroupRange,
 };

@@ -1,5 +1,4 @@
 import { SpcError } from "./errors.ts";
-import { at } from "./numeric.ts";
 import type { RuleName, RuleSetName } from "./types.ts";
 
 /** Which rules judge a Shewhart chart. */
@@ -40,29 +39,47 @@ export interface RuleHit {
   readonly side?: Side;
 }
 
-type Detector = (points: readonly JudgedPoint[], options: RuleOptions) => Omit<RuleHit, "rule">[];
+/**
+ * The points of a chart as columns, point i at index i of each: what the rules see, without an
+ * object per point.
+ */
+export interface JudgedColumns {
+  readonly statistic: ArrayLike<number>;
+  readonly center: ArrayLike<number>;
+  readonly lcl: ArrayLike<number>;
+  readonly ucl: ArrayLike<number>;
+  /** Standard error of the statistic at each point; the zones are centre ± 1, 2 of it. */
+  readonly sigma: ArrayLike<number>;
+}
+
+type Detector = (points: JudgedColumns, options: RuleOptions) => Omit<RuleHit, "rule">[];
 
 const SIDES: readonly Side[] = ["upper", "lower"];
 
-function sideOfCenter(point: JudgedPoint): Side | null {
-  if (point.statistic > point.center) return "upper";
-  if (point.statistic < point.center) return "lower";
+function sideOfCenter(points: JudgedColumns, i: number): Side | null {
+  const statistic = points.statistic[i] as number;
+  const center = points.center[i] as number;
+  if (statistic > center) return "upper";
+  if (statistic < center) return "lower";
   return null;
 }
 
 /** Strictly beyond centre ± k·sigma on the given side (a point on the boundary is not beyond). */
-function beyondZone(point: JudgedPoint, k: number, side: Side): boolean {
-  return side === "upper"
-    ? point.statistic > point.center + k * point.sigma
-    : point.statistic < point.center - k * point.sigma;
+function beyondZone(points: JudgedColumns, i: number, k: number, side: Side): boolean {
+  const statistic = points.statistic[i] as number;
+  const center = points.center[i] as number;
+  const sigma = points.sigma[i] as number;
+  return side === "upper" ? statistic > center + k * sigma : statistic < center - k * sigma;
 }
 
-function beyondLimits(points: readonly JudgedPoint[]): Omit<RuleHit, "rule">[] {
+function beyondLimits(points: JudgedColumns): Omit<RuleHit, "rule">[] {
   const hits: Omit<RuleHit, "rule">[] = [];
-  points.forEach((point, position) => {
-    if (point.statistic > point.ucl) hits.push({ position, side: "upper" });
-    else if (point.statistic < point.lcl) hits.push({ position, side: "lower" });
-  });
+  const { statistic, lcl, ucl } = points;
+  for (let position = 0; position < statistic.length; position++) {
+    const value = statistic[position] as number;
+    if (value > (ucl[position] as number)) hits.push({ position, side: "upper" });
+    else if (value < (lcl[position] as number)) hits.push({ position, side: "lower" });
+  }
   return hits;
 }
 
@@ -89,10 +106,9 @@ function runsOf<K extends string>(
 
 function sameSideRun(length: number): Detector {
   return (points) =>
-    runsOf(points.length, (i) => sideOfCenter(at(points, i)), length).map(({ position, key }) => ({
-      position,
-      side: key,
-    }));
+    runsOf(points.statistic.length, (i) => sideOfCenter(points, i), length).map(
+      ({ position, key }) => ({ position, side: key }),
+    );
 }
 
 /**
@@ -102,24 +118,24 @@ function sameSideRun(length: number): Detector {
 function mOfK(needed: number, window: number, k: number): Detector {
   return (points) => {
     const hits: Omit<RuleHit, "rule">[] = [];
-    points.forEach((point, position) => {
+    for (let position = 0; position < points.statistic.length; position++) {
       for (const side of SIDES) {
-        if (!beyondZone(point, k, side)) continue;
+        if (!beyondZone(points, position, k, side)) continue;
         let count = 0;
         for (let j = Math.max(0, position - window + 1); j <= position; j++) {
-          if (beyondZone(at(points, j), k, side)) count++;
+          if (beyondZone(points, j, k, side)) count++;
         }
         if (count >= needed) hits.push({ position, side });
       }
-    });
+    }
     return hits;
   };
 }
 
 /** Sign of the step into each point (null for the first point and for a tie). */
-function stepDirection(points: readonly JudgedPoint[], position: number): "up" | "down" | null {
+function stepDirection(points: JudgedColumns, position: number): "up" | "down" | null {
   if (position === 0) return null;
-  const step = at(points, position).statistic - at(points, position - 1).statistic;
+  const step = (points.statistic[position] as number) - (points.statistic[position - 1] as number);
   return step > 0 ? "up" : step < 0 ? "down" : null;
 }
 
@@ -134,12 +150,14 @@ const DETECTORS: Readonly<Record<RuleName, Detector>> = {
   nelson2: sameSideRun(9),
   // Six points in a row steadily rising (or falling) are five steps the same way.
   nelson3: (points) =>
-    runsOf(points.length, (i) => stepDirection(points, i), 5).map(({ position }) => ({ position })),
+    runsOf(points.statistic.length, (i) => stepDirection(points, i), 5).map(({ position }) => ({
+      position,
+    })),
   // Fourteen points alternating up and down are thirteen steps, each reversing the last.
   nelson4: (points) => {
     const hits: Omit<RuleHit, "rule">[] = [];
     let alternating = 0;
-    for (let position = 0; position < points.length; position++) {
+    for (let position = 0; position < points.statistic.length; position++) {
       const direction = stepDirection(points, position);
       const previous = position > 0 ? stepDirection(points, position - 1) : null;
       alternating =
@@ -152,24 +170,36 @@ const DETECTORS: Readonly<Record<RuleName, Detector>> = {
   nelson6: mOfK(4, 5, 1),
   nelson7: (points) =>
     runsOf(
-      points.length,
+      points.statistic.length,
       (i) =>
-        beyondZone(at(points, i), 1, "upper") || beyondZone(at(points, i), 1, "lower")
-          ? null
-          : "inside",
+        beyondZone(points, i, 1, "upper") || beyondZone(points, i, 1, "lower") ? null : "inside",
       15,
     ).map(({ position }) => ({ position })),
   nelson8: (points) => {
     const hits: Omit<RuleHit, "rule">[] = [];
-    for (let position = 7; position < points.length; position++) {
-      const window = points.slice(position - 7, position + 1);
-      const above = window.filter((p) => beyondZone(p, 1, "upper")).length;
-      const below = window.filter((p) => beyondZone(p, 1, "lower")).length;
+    for (let position = 7; position < points.statistic.length; position++) {
+      let above = 0;
+      let below = 0;
+      for (let j = position - 7; j <= position; j++) {
+        if (beyondZone(points, j, 1, "upper")) above++;
+        if (beyondZone(points, j, 1, "lower")) below++;
+      }
       if (above > 0 && below > 0 && above + below === 8) hits.push({ position });
     }
     return hits;
   },
 };
+
+/** Points as columns, for the rules. */
+function columnsOf(points: readonly JudgedPoint[]): JudgedColumns {
+  return {
+    statistic: Float64Array.from(points, (p) => p.statistic),
+    center: Float64Array.from(points, (p) => p.center),
+    lcl: Float64Array.from(points, (p) => p.lcl),
+    ucl: Float64Array.from(points, (p) => p.ucl),
+    sigma: Float64Array.from(points, (p) => p.sigma),
+  };
+}
 
 /**
  * Judges a sequence of points with a rule set. Hits come sorted by position, then in the set's
@@ -196,6 +226,14 @@ const DETECTORS: Readonly<Record<RuleName, Detector>> = {
  */
 export function applyRules(
   points: readonly JudgedPoint[],
+  options: Partial<RuleOptions> = {},
+): RuleHit[] {
+  return applyRulesToColumns(columnsOf(points), options);
+}
+
+/** `applyRules` over points held as columns (every column as long as `statistic`). */
+export function applyRulesToColumns(
+  points: JudgedColumns,
   options: Partial<RuleOptions> = {},
 ): RuleHit[] {
   const resolved: RuleOptions = {

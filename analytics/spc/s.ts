@@ -1,12 +1,19 @@
-import type { ChartDefinition } from "./chart.ts";
+import type { ChartDefinition, SubgroupStatistic } from "./chart.ts";
 import { freezeLimits } from "./chart.ts";
 import { c4 } from "./constants.ts";
-import { standardDeviation, sum } from "./numeric.ts";
+import { standardDeviation, sum, varianceOf } from "./numeric.ts";
 import { limitsAround, shewhartChart } from "./shewhart.ts";
 import { chooseMethod, withinSubgroupSigma } from "./sigma.ts";
 import { asVariables, commonSize, requireSubgroups } from "./subgroups.ts";
 
 const S_METHODS = ["UWAVE-SD", "MVLUE-SD", "RMSDF"] as const;
+
+/** A subgroup standard deviation, with standard error sigma·√(1 − c4(n)²). */
+const subgroupStdDev: SubgroupStatistic = {
+  of: (values, start, end) => Math.sqrt(varianceOf(values, start, end)),
+  standardError: (limits, size) => limits.sigma * Math.sqrt(1 - c4(size) ** 2),
+  floor: 0,
+};
 
 /**
  * S chart of subgroup standard deviations. Centre: S̄ = Σ nᵢSᵢ / Σ nᵢ; sigma: UWAVE-SD (or
@@ -46,16 +53,17 @@ export const stdDevChart: ChartDefinition = {
   evaluate(limits, sequence, phase1Count, options) {
     const plotted = asVariables("s", sequence).map((subgroup, position) => {
       const size = subgroup.values.length;
-      const standardError = limits.sigma * Math.sqrt(1 - c4(size) ** 2);
+      const standardError = subgroupStdDev.standardError(limits, size);
       return {
         position,
         size,
         statistic: standardDeviation(subgroup.values),
         center: limits.center,
         sigma: standardError,
-        ...limitsAround(limits.center, standardError, limits.nsigmas, 0),
+        ...limitsAround(limits.center, standardError, limits.nsigmas, subgroupStdDev.floor),
       };
     });
     return shewhartChart("s", limits, sequence, phase1Count, plotted, options);
   },
+  subgroupStatistic: subgroupStdDev,
 };

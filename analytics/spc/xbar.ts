@@ -1,6 +1,6 @@
-import type { ChartDefinition } from "./chart.ts";
+import type { ChartDefinition, SubgroupStatistic } from "./chart.ts";
 import { freezeLimits } from "./chart.ts";
-import { mean, sum } from "./numeric.ts";
+import { mean, meanOf, sum } from "./numeric.ts";
 import { limitsAround, shewhartChart } from "./shewhart.ts";
 import {
   chooseMethod,
@@ -18,6 +18,13 @@ export function grandMean(subgroups: readonly VariablesSubgroup[]): number {
     sum(subgroups.map((subgroup) => subgroup.values.length * mean(subgroup.values))) / sum(sizes)
   );
 }
+
+/** A subgroup mean, with standard error sigma/√n. */
+const subgroupMean: SubgroupStatistic = {
+  of: meanOf,
+  standardError: (limits, size) => limits.sigma / Math.sqrt(size),
+  floor: Number.NEGATIVE_INFINITY,
+};
 
 /**
  * X̄ chart of subgroup means. Centre: grand mean; sigma: a within-subgroup estimator (default
@@ -62,7 +69,7 @@ export const xbarChart: ChartDefinition = {
     const subgroups = asVariables("xbar", sequence);
     const plotted = subgroups.map((subgroup, position) => {
       const size = subgroup.values.length;
-      const standardError = limits.sigma / Math.sqrt(size);
+      const standardError = subgroupMean.standardError(limits, size);
       return {
         position,
         size,
@@ -74,4 +81,5 @@ export const xbarChart: ChartDefinition = {
     });
     return shewhartChart("xbar", limits, sequence, phase1Count, plotted, options);
   },
+  subgroupStatistic: subgroupMean,
 };

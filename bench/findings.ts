@@ -5,6 +5,11 @@ const BUSY_NEIGHBOUR = 0.25;
 
 const pct = (share: number) => `${Math.round(share * 100)} %`;
 
+/** Cores taken by what is not the benchmark: other processes and the hypervisor (steal). */
+function neighbours(cpu: Record<string, { coreShare: number }>): number {
+  return (cpu.others?.coreShare ?? 0) + (cpu.steal?.coreShare ?? 0);
+}
+
 /**
  * What the figures say beyond themselves, each drawn from a measured value and a threshold:
  * what limited a run, where the ingestor departed from its own settings, and which runs a busy
@@ -14,7 +19,7 @@ export function findings(report: Omit<IngestBenchReport, "findings">): string[] 
   const out: string[] = [];
   if (report.busyCoresBefore > BUSY_NEIGHBOUR)
     out.push(
-      `before the run, other processes kept ${pct(report.busyCoresBefore)} of a core busy: the figures are not representative of an idle machine`,
+      `before the run, the rest of the machine kept ${pct(report.busyCoresBefore)} of a core busy: the figures are not representative of an idle machine`,
     );
   for (const w of report.workloads) {
     const p = w.pipeline;
@@ -59,10 +64,10 @@ export function findings(report: Omit<IngestBenchReport, "findings">): string[] 
       ...w.direct.byConcurrency.map((c) => [`direct, ${c.concurrency} in flight`, c.cpu] as const),
       ["pipeline", p.cpu] as const,
       ["drain", w.drain.cpu] as const,
-    ].filter(([, cpu]) => (cpu.others?.coreShare ?? 0) > BUSY_NEIGHBOUR);
+    ].filter(([, cpu]) => neighbours(cpu) > BUSY_NEIGHBOUR);
     if (noisy.length > 0)
       out.push(
-        `${w.form}: other processes used more than ${pct(BUSY_NEIGHBOUR)} of a core during ${noisy.map(([name, cpu]) => `${name} (${pct(cpu.others?.coreShare ?? 0)})`).join(", ")}`,
+        `${w.form}: other processes and the hypervisor took more than ${pct(BUSY_NEIGHBOUR)} of a core during ${noisy.map(([name, cpu]) => `${name} (${pct(neighbours(cpu))})`).join(", ")}`,
       );
   }
   const l = report.latency;
@@ -70,7 +75,9 @@ export function findings(report: Omit<IngestBenchReport, "findings">): string[] 
     out.push(
       `latency run: the paced publisher reached ${Math.round(l.achievedRate)} of ${Math.round(l.targetRate)} messages/s`,
     );
-  if ((l.cpu.others?.coreShare ?? 0) > BUSY_NEIGHBOUR)
-    out.push(`latency run: other processes used ${pct(l.cpu.others?.coreShare ?? 0)} of a core`);
+  if (neighbours(l.cpu) > BUSY_NEIGHBOUR)
+    out.push(
+      `latency run: other processes and the hypervisor took ${pct(neighbours(l.cpu))} of a core`,
+    );
   return out;
 }

@@ -27,28 +27,39 @@ export function vmBytes(pid: number, key: "VmHWM" | "VmRSS"): number | undefined
   }
 }
 
-/** CPU time the whole machine has been busy (every core, every process), seconds. */
-export function machineBusySeconds(): number {
+/** CPU time of the whole machine (every core) since boot, seconds, by what it was spent on. */
+export interface MachineCpu {
+  /** Processes: user, nice and system time. */
+  tasks: number;
+  /** Interrupts and softirqs (network receive, among others), charged to no process. */
+  irq: number;
+  /** Time the hypervisor gave to other guests while this one wanted to run. */
+  steal: number;
+}
+
+export function machineCpu(): MachineCpu {
   const line = readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "";
   // cpu  user nice system idle iowait irq softirq steal ...
-  const [user, nice, system, , , irq, softirq, steal] = line
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = line
     .trim()
     .split(/\s+/)
     .slice(1)
     .map(Number);
-  return (
-    ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) /
-    TICKS_PER_SECOND
-  );
+  return {
+    tasks: (user + nice + system) / TICKS_PER_SECOND,
+    irq: (irq + softirq) / TICKS_PER_SECOND,
+    steal: steal / TICKS_PER_SECOND,
+  };
 }
 
 /**
- * CPU seconds used by each named process between `start()` and `stop()`, and by everything else
- * on the machine (`others`): the machine is shared, and a busy neighbour skews a measurement.
+ * CPU seconds used by each named process between `start()` and `stop()`, by every other process
+ * (`others`), by interrupts (`irq`, partly our own loopback traffic) and taken by the hypervisor
+ * (`steal`): the machine may be shared, and a busy neighbour skews a measurement.
  */
 export class CpuMeter {
   private readonly before = new Map<string, number>();
-  private machineBefore = 0;
+  private machineBefore: MachineCpu = { tasks: 0, irq: 0, steal: 0 };
   private startedAt = 0;
 
   constructor(private readonly pids: Record<string, number>) {}
@@ -57,7 +68,7 @@ export class CpuMeter {
     this.startedAt = performance.now();
     for (const [name, pid] of Object.entries(this.pids))
       this.before.set(name, cpuSeconds(pid) ?? 0);
-    this.machineBefore = machineBusySeconds();
+    this.machineBefore = machineCpu();
     return this;
   }
 
@@ -72,15 +83,25 @@ export class CpuMeter {
       out[name] = { cpuSeconds: used, coreShare: used / wallSeconds };
     }
     const ours = Object.values(out).reduce((sum, c) => sum + c.cpuSeconds, 0);
-    const others = Math.max(0, machineBusySeconds() - this.machineBefore - ours);
-    out.others = { cpuSeconds: others, coreShare: others / wallSeconds };
+    const machine = machineCpu();
+    const rest = {
+      others: Math.max(0, machine.tasks - this.machineBefore.tasks - ours),
+      irq: machine.irq - this.machineBefore.irq,
+      steal: machine.steal - this.machineBefore.steal,
+    };
+    for (const [name, used] of Object.entries(rest))
+      out[name] = { cpuSeconds: used, coreShare: used / wallSeconds };
     return out;
   }
 }
 
-/** Cores the whole machine keeps busy over the next `ms` (this process is idle meanwhile). */
+/**
+ * Cores the rest of the machine keeps busy over the next `ms` (this process is idle meanwhile):
+ * processes, interrupts and time stolen by the hypervisor.
+ */
 export async function busyCores(ms: number): Promise<number> {
-  const before = machineBusySeconds();
+  const total = (m: MachineCpu) => m.tasks + m.irq + m.steal;
+  const before = total(machineCpu());
   await new Promise((resolve) => setTimeout(resolve, ms));
-  return (machineBusySeconds() - before) / (ms / 1000);
+  return (total(machineCpu()) - before) / (ms / 1000);
 }

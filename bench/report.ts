@@ -26,7 +26,7 @@ export interface IngestBenchReport {
   command: string;
   quick: boolean;
   machine: Machine;
-  /** Cores other processes kept busy in the two seconds before the run (a shared machine). */
+  /** Cores the rest of the machine kept busy in the two seconds before the run (a shared machine). */
   busyCoresBefore: number;
   setup: {
     stations: number;
@@ -63,7 +63,7 @@ export function formatReport(r: IngestBenchReport): string {
     `machine: ${m.cores} cores (${m.cpuModel}), ${n(m.memoryBytes / 2 ** 30, 1)} GiB, node ${m.node}, Linux ${m.kernel}, Mosquitto ${m.mosquitto}, InfluxDB ${m.influxdb}`,
   );
   out.push(
-    `other processes kept ${n(r.busyCoresBefore * 100)} % of a core busy just before the run`,
+    `the rest of the machine (processes, interrupts, hypervisor steal) kept ${n(r.busyCoresBefore * 100)} % of a core busy just before the run`,
   );
   const s = r.setup;
   out.push(

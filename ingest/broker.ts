@@ -73,7 +73,8 @@ export class BrokerConnection {
 
   constructor(
     readonly options: BrokerOptions,
-    private readonly onMessage: (message: ReceivedMessage) => void,
+    /** May return a promise: the next packet is read only when it settles (backpressure). */
+    private readonly onMessage: (message: ReceivedMessage) => void | Promise<void>,
     private readonly events: {
       connected?: (reconnect: boolean) => void;
       disconnected?: (why: string) => void;
@@ -118,13 +119,21 @@ export class BrokerConnection {
 
     client.handleMessage = (packet: IPublishPacket, callback) => {
       if (this.taking) {
-        this.onMessage({
+        const room = this.onMessage({
           topic: packet.topic,
           payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
           receivedAt: Date.now(),
           dup: packet.dup,
           ack: { epoch: this.epoch, messageId: packet.qos > 0 ? packet.messageId : undefined },
         });
+        if (room) {
+          // The pipeline is full: read on only when it has room again.
+          room.then(
+            () => callback(),
+            () => callback(),
+          );
+          return;
+        }
       }
       // Not taken (stopping): never acknowledged, so the broker keeps it for the next session.
       callback();

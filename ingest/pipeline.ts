@@ -64,6 +64,7 @@ export class Pipeline {
   private replaying: Promise<void> | undefined;
   private readonly replayAbort = new AbortController();
   private stopping = false;
+  private roomWaiters: (() => void)[] = [];
 
   constructor(
     private readonly options: PipelineOptions,
@@ -74,7 +75,11 @@ export class Pipeline {
     if (!parts.spool.isEmpty()) this.startReplay();
   }
 
-  accept(message: ReceivedMessage): void {
+  /**
+   * Takes one message. Returns a promise when the next batch is full while one still commits: the
+   * caller should read no further until it resolves, so at most two batches are ever in memory.
+   */
+  accept(message: ReceivedMessage): Promise<void> | undefined {
     const { parts } = this;
     if (message.dup) parts.metrics.redelivered.inc();
     const batch = this.pending;
@@ -101,6 +106,10 @@ export class Pipeline {
     batch.tokens.push(message.ack);
     parts.metrics.inFlight.inc();
     this.schedule();
+    if (this.committing && this.isFull(this.pending)) {
+      return new Promise((resolve) => this.roomWaiters.push(resolve));
+    }
+    return undefined;
   }
 
   private isFull(batch: Batch): boolean {
@@ -140,7 +149,9 @@ export class Pipeline {
       })
       .finally(() => {
         this.committing = undefined;
+        // A full batch starts committing here, which empties `pending`: readers may go on.
         this.schedule();
+        for (const wake of this.roomWaiters.splice(0)) wake();
       });
   }
 

@@ -645,3 +645,75 @@ describe("results in InfluxDB", () => {
     );
   });
 });
+
+describe("X̄-R and X̄-S judged as columns", () => {
+  /** A reflow peak of normal noise (a fixed LCG and Box-Muller) with a shift, a drift and a saw-tooth. */
+  function realisticPeaks(count: number): number[] {
+    let state = 42;
+    const uniform = () => {
+      state = (state * 1103515245 + 12345) % 2147483648;
+      return state / 2147483648;
+    };
+    return Array.from({ length: count }, (_, i) => {
+      const stretch = Math.floor(i / 200) % 4;
+      const shift =
+        stretch === 1 ? 1.5 : stretch === 2 ? (i % 200) * 0.01 : stretch === 3 ? (i % 2) * 3 : 0;
+      const noise = Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
+      return 245 + shift + noise;
+    });
+  }
+
+  const charts = [
+    { chart: "xbar-r", rules: "qcc", subgroup: { size: 5 } },
+    { chart: "xbar-s", rules: "we", subgroup: { size: 4 } },
+    { chart: "xbar-r", rules: "nelson", subgroup: { windowMs: 7000, minSize: 3 } },
+  ].map((c, i) =>
+    characteristic({
+      ...c,
+      name: `peak_${i}`,
+      source: {
+        measurement: "reflow",
+        field: "peak_c",
+        where: { site: "S1", line: "L1", station: "reflow" },
+      },
+      lsl: 240,
+      usl: 250,
+      baseline: { minSubgroups: 20 },
+    }),
+  );
+
+  it("writes the same lines and sends the same alerts as the per-point path, run by run", async () => {
+    await insertSignal(warehouse, realisticPeaks(1600), { start: T0 });
+    await insertVisits(
+      warehouse,
+      Array.from({ length: 320 }, (_, k) => ({
+        serial: `U${k}`,
+        start: subgroupStart(k) + 100,
+        complete: subgroupStart(k) + 4500,
+      })),
+    );
+    const judgedBy = async (perPointOnly: boolean) => {
+      for (const c of charts) await resetMonitoring(warehouse, c.name);
+      const ctx = recordingContext(warehouse, charts, Date.now);
+      ctx.perPointOnly = perPointOnly;
+      ctx.options = { settleMs: 0, maxReadingsPerPass: 333, writeBatchLines: 97 };
+      // A backlog in passes, then runs that each bring a few new subgroups.
+      vi.setSystemTime(T0 + 1_000_000);
+      const results = [await runSpc(ctx)];
+      for (let t = 1_100_000; t <= 1_600_000; t += 100_000) {
+        vi.setSystemTime(T0 + t);
+        results.push(await runSpc(ctx));
+      }
+      return { lines: ctx.lines, alerts: ctx.alerts, results };
+    };
+    const columns = await judgedBy(false);
+    const perPoint = await judgedBy(true);
+    expect(columns.alerts.length).toBeGreaterThan(100);
+    expect(new Set(columns.alerts.map((a) => a.rule)).size).toBeGreaterThan(6);
+    expect(columns.alerts.some((a) => a.serials.length > 1)).toBe(true);
+    expect(columns.lines).toHaveLength(perPoint.lines.length);
+    expect(columns.lines).toEqual(perPoint.lines);
+    expect(columns.alerts).toEqual(perPoint.alerts);
+    expect(columns.results).toEqual(perPoint.results);
+  });
+});

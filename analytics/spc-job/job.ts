@@ -1,14 +1,7 @@
 import type { Logger } from "pino";
 import type { Alert } from "../../alerts/index.ts";
 import type { InfluxClient } from "../../influx/index.ts";
-import {
-  type ControlChart,
-  computeCapability,
-  computeLimits,
-  evaluate,
-  SpcError,
-  type Violation,
-} from "../spc/index.ts";
+import { computeCapability, computeLimits, SpcError } from "../spc/index.ts";
 import {
   AUTOMATIC_BASELINE_AUTHOR,
   type Baseline,
@@ -20,6 +13,7 @@ import {
 import { chartSpec } from "./charts.ts";
 import { type Characteristic, DEFAULT_SPC_JOB_OPTIONS, type SpcJobOptions } from "./config.ts";
 import { SpcJobError } from "./errors.ts";
+import { type JudgedSeries, judge, lastSubgroups, type Sequence, sequenceOf } from "./judge.ts";
 import {
   type FieldValue,
   line,
@@ -39,7 +33,13 @@ import {
   sourceTable,
   unitsAtStations,
 } from "./source.ts";
-import { type Cursor, type FormedSubgroup, formSubgroups, toChartSubgroup } from "./subgroups.ts";
+import {
+  type Cursor,
+  type FormedSubgroup,
+  formedSubgroup,
+  formSubgroupColumns,
+  toChartSubgroup,
+} from "./subgroups.ts";
 import { ensureSpcTables, type SpcWarehouse } from "./tables.ts";
 
 /** What one run of the SPC job works with. */
@@ -54,6 +54,12 @@ export interface SpcJobContext {
   log: Pick<Logger, "info" | "warn" | "debug">;
   /** Job settings; defaults from DEFAULT_SPC_JOB_OPTIONS. */
   options?: Partial<SpcJobOptions>;
+  /**
+   * Judge X̄-R and X̄-S through the engine's per-point `evaluate` as the other charts are, rather
+   * than over subgroup columns (`evaluateColumns`). Both give the same numbers, the columns without
+   * an object per subgroup and per point; this is for holding the two together. Default false.
+   */
+  perPointOnly?: boolean;
 }
 
 /** How one characteristic's run went. */
@@ -171,7 +177,7 @@ function refused(characteristic: Characteristic, error: unknown): unknown {
 async function baselineFor(
   ctx: SpcJobContext,
   characteristic: Characteristic,
-  subgroups: readonly FormedSubgroup[],
+  formed: { count: number; first(n: number): FormedSubgroup[] },
   options: SpcJobOptions,
   now: number,
 ): Promise<Baseline | null> {
@@ -179,9 +185,9 @@ async function baselineFor(
   if (approved !== null) return approved;
   const { minSubgroups } = characteristic.baseline;
   const name = characteristic.name;
-  if (subgroups.length < minSubgroups) {
+  if (formed.count < minSubgroups) {
     ctx.log.info(
-      { characteristic: name, subgroups: subgroups.length, needed: minSubgroups },
+      { characteristic: name, subgroups: formed.count, needed: minSubgroups },
       "waiting for enough subgroups for the first baseline",
     );
     return null;
@@ -191,7 +197,7 @@ async function baselineFor(
     reason: `first ${minSubgroups} subgroups`,
     now,
   };
-  const phase1 = subgroups.slice(0, minSubgroups);
+  const phase1 = formed.first(minSubgroups);
   if (options.autoApproveFirst) {
     const baseline = await recordBaseline(ctx.warehouse, characteristic, phase1, {
       ...record,
@@ -266,80 +272,22 @@ async function unitsOf(
   );
 }
 
-type Series = "location" | "dispersion";
-
-interface Judged {
-  readonly series: Series;
-  readonly chart: ControlChart;
-}
-
-/** The statistic a violation is about, and the limit it crossed (the centre line for run rules). */
-function valueAndLimit(
-  chart: ControlChart,
-  violation: Violation,
-): { value: number; limit: number } {
-  const offset = (chart.points[0]?.index ?? 1) - 1;
-  const point = chart.points[violation.index - 1 - offset];
-  if (point === undefined) throw new RangeError(`no point ${violation.index} on the chart`);
-  const upper = violation.side !== "lower";
-  if ("upper" in point) {
-    return upper
-      ? { value: point.upper, limit: point.ucl }
-      : { value: point.lower, limit: point.lcl };
-  }
-  const value = point.statistic;
-  switch (violation.rule) {
-    case "beyond-limits":
-    case "we1":
-    case "nelson1":
-      return { value, limit: upper ? point.ucl : point.lcl };
-    case "we2":
-    case "nelson5":
-      return { value, limit: point.center + (upper ? 2 : -2) * point.sigma };
-    case "we3":
-    case "nelson6":
-      return { value, limit: point.center + (upper ? 1 : -1) * point.sigma };
-    default:
-      return { value, limit: point.center };
-  }
-}
-
 /** Writes the `spc_point` lines of the new subgroups of one chart, a batch at a time. */
 async function writePoints(
-  judged: Judged,
-  subgroups: readonly FormedSubgroup[],
-  firstNew: number,
-  phaseOf: (subgroup: FormedSubgroup) => 1 | 2,
+  judged: JudgedSeries,
+  sequence: Sequence,
+  phaseAt: (position: number) => 1 | 2,
   writer: (lines: string[]) => Promise<void>,
   batch: number,
   lines: PointLines,
 ): Promise<number> {
-  const { points } = judged.chart;
-  const offset = (points[0]?.index ?? 1) - 1;
   let written = 0;
-  for (let start = Math.max(firstNew, offset); start < subgroups.length; start += batch) {
-    const end = Math.min(subgroups.length, start + batch);
+  const first = Math.max(sequence.firstNew, judged.firstPoint);
+  for (let start = first; start < sequence.count; start += batch) {
+    const end = Math.min(sequence.count, start + batch);
     const out: string[] = [];
     for (let position = start; position < end; position++) {
-      const point = points[position - offset];
-      const subgroup = subgroups[position];
-      if (point === undefined || subgroup === undefined) continue;
-      const value = "upper" in point ? point.upper : point.statistic;
-      const mean = "mean" in point ? point.mean : undefined;
-      const lower = "lower" in point ? point.lower : undefined;
-      out.push(
-        lines.line(
-          value,
-          point.center,
-          point.lcl,
-          point.ucl,
-          subgroup.values.length,
-          phaseOf(subgroup),
-          subgroup.last,
-          mean,
-          lower,
-        ),
-      );
+      out.push(judged.line(position, lines, sequence, phaseAt(position)));
     }
     await writer(out);
     written += out.length;
@@ -349,7 +297,7 @@ async function writePoints(
 
 function capabilityLine(
   characteristic: Characteristic,
-  subgroups: readonly FormedSubgroup[],
+  sequence: Sequence,
   tags: ResultTags,
   baseline: Baseline,
   options: SpcJobOptions,
@@ -357,7 +305,7 @@ function capabilityLine(
   const spec = chartSpec(characteristic.chart);
   const { lsl, usl } = characteristic.spec;
   if (spec.input !== "variables" || (lsl === undefined && usl === undefined)) return null;
-  const recent = subgroups.slice(-options.capabilitySubgroups);
+  const recent = lastSubgroups(sequence, options.capabilitySubgroups);
   const last = recent[recent.length - 1];
   if (last === undefined) return null;
   const chartSubgroups = recent.map((subgroup) => toChartSubgroup(characteristic, subgroup));
@@ -456,7 +404,10 @@ async function monitor(
   for (;;) {
     const end = Math.min(readings.ts.length, start + share);
     const more = end < readings.ts.length;
-    const slice = { ts: readings.ts.slice(start, end), values: readings.values.slice(start, end) };
+    const slice = {
+      ts: readings.ts.subarray(start, end),
+      values: readings.values.subarray(start, end),
+    };
     const pass = await judgePass(
       ctx,
       characteristic,
@@ -499,11 +450,12 @@ async function judgePass(
     const width = characteristic.subgroup.windowMs;
     before = Math.min(before, Math.floor(lastTs / width) * width);
   }
-  const formed = formSubgroups(readings, characteristic.subgroup, {
+  const formed = formSubgroupColumns(readings, characteristic.subgroup, {
     firstSeq: state.subgroups + 1,
     previous: state.cursor,
     before,
   });
+  const fresh = formed.starts.length;
   const pass: Pass = {
     rowsOut: 0,
     subgroups: 0,
@@ -513,9 +465,17 @@ async function judgePass(
     awaitingApproval: false,
     state,
   };
-  const baseline = await baselineFor(ctx, characteristic, formed.subgroups, options, now);
+  const firstFormed = (n: number) =>
+    Array.from({ length: Math.min(n, fresh) }, (_, k) => formedSubgroup(readings, formed, k));
+  const baseline = await baselineFor(
+    ctx,
+    characteristic,
+    { count: fresh, first: firstFormed },
+    options,
+    now,
+  );
   if (baseline === null) {
-    const enough = formed.subgroups.length >= characteristic.baseline.minSubgroups;
+    const enough = fresh >= characteristic.baseline.minSubgroups;
     return { ...pass, awaitingApproval: enough };
   }
   pass.baselineVersion = baseline.version;
@@ -528,8 +488,7 @@ async function judgePass(
   pass.consumed = formed.consumed;
   const sameBaseline = state.baselineVersion === baseline.version;
   const history = sameBaseline ? state.history : [];
-  const fresh = formed.subgroups;
-  if (fresh.length === 0) {
+  if (fresh === 0) {
     if (formed.cursor !== state.cursor) {
       pass.state = { ...state, cursor: formed.cursor };
       await saveState(warehouse, name, pass.state, now);
@@ -539,23 +498,11 @@ async function judgePass(
 
   // Run rules, EWMA and CUSUM continue from the recent subgroups of earlier runs (qcc's phase I +
   // newdata as one sequence); only the new subgroups are written and alerted on.
-  const subgroups = [...history, ...fresh];
-  const firstNew = history.length;
-  const chartSubgroups = subgroups.map((subgroup) => toChartSubgroup(characteristic, subgroup));
-  const phases = {
-    phase1: chartSubgroups.slice(0, firstNew),
-    phase2: chartSubgroups.slice(firstNew),
-  };
-  const rules = { rules: characteristic.rules, runLength: characteristic.runLength };
-  const judged: Judged[] = [];
+  const sequence = sequenceOf(history, readings, formed);
+  const { firstNew } = sequence;
+  let judged: JudgedSeries[];
   try {
-    judged.push({ series: "location", chart: evaluate(baseline.limits.location, phases, rules) });
-    if (baseline.limits.dispersion) {
-      judged.push({
-        series: "dispersion",
-        chart: evaluate(baseline.limits.dispersion, phases, rules),
-      });
-    }
+    judged = judge(characteristic, baseline.limits, sequence, ctx.perPointOnly);
   } catch (error) {
     throw refused(characteristic, error);
   }
@@ -564,11 +511,14 @@ async function judgePass(
     warehouse,
     characteristic,
     table,
-    fresh[0]?.from ?? 0,
-    fresh[fresh.length - 1]?.to ?? 0,
+    formed.from[0] ?? 0,
+    formed.to[fresh - 1] ?? 0,
   );
-  const phaseOf = (subgroup: FormedSubgroup): 1 | 2 =>
-    subgroup.from >= baseline.windowFrom && subgroup.last <= baseline.windowTo ? 1 : 2;
+  const phaseAt = (position: number): 1 | 2 =>
+    (sequence.from[position] as number) >= baseline.windowFrom &&
+    (sequence.last[position] as number) <= baseline.windowTo
+      ? 1
+      : 2;
   // At least once: results and alerts go out before the cursor moves, so a crash in between
   // repeats them on the next run, and a repeat overwrites itself (same series, same timestamps,
   // same alert ids).
@@ -577,24 +527,23 @@ async function judgePass(
   for (const series of judged) {
     const key = seriesKey("spc_point", {
       ...tags,
-      chart: series.chart.chart,
+      chart: series.chart,
       series: series.series,
     });
     written += await writePoints(
       series,
-      subgroups,
-      firstNew,
-      phaseOf,
+      sequence,
+      phaseAt,
       write,
       options.writeBatchLines,
       new PointLines(key, baseline.version),
     );
   }
 
-  const violations = judged.flatMap(({ series, chart }) =>
-    chart.violations
+  const violations = judged.flatMap((series) =>
+    series.violations
       .filter((violation) => violation.index - 1 >= firstNew)
-      .map((violation) => ({ series, chart, violation })),
+      .map((violation) => ({ series, violation })),
   );
   const patterns = new Map<number, number>();
   for (const { violation } of violations) {
@@ -603,12 +552,7 @@ async function judgePass(
     patterns.set(position, Math.max(patterns.get(position) ?? 0, pattern));
   }
   const flagged: Flagged[] = [...patterns].map(([position, pattern]) => ({ position, pattern }));
-  const recall = recallScopes(
-    flagged,
-    subgroups,
-    firstNew,
-    sameBaseline ? state.episodeFrom : null,
-  );
+  const recall = recallScopes(flagged, sequence, firstNew, sameBaseline ? state.episodeFrom : null);
   const scopes = [...recall.scopes.values()];
   const units =
     scopes.length === 0
@@ -624,22 +568,23 @@ async function judgePass(
   const alerts: Alert[] = [];
   const lines: string[] = [];
   const violationKeys = new Map<string, string>();
-  for (const { series, chart, violation } of violations) {
+  for (const { series, violation } of violations) {
     const position = violation.index - 1;
-    const subgroup = subgroups[position] as FormedSubgroup;
+    const at = sequence.last[position] as number;
     const scope = recall.scopes.get(position) as { from: number; to: number };
     const serials = units?.between(scope.from, scope.to) ?? [];
-    const { value, limit } = valueAndLimit(chart, violation);
-    const rule = series === "location" ? violation.rule : `${chart.chart}:${violation.rule}`;
-    const id = `spc/${name}/${series}/${violation.rule}${violation.side ? `/${violation.side}` : ""}/${subgroup.last}`;
+    const { value, limit } = series.valueAndLimit(violation);
+    const rule =
+      series.series === "location" ? violation.rule : `${series.chart}:${violation.rule}`;
+    const id = `spc/${name}/${series.series}/${violation.rule}${violation.side ? `/${violation.side}` : ""}/${at}`;
     const serialsText = serialsField(serials);
-    const keyOf = `${series}/${violation.rule}/${violation.side ?? ""}`;
+    const keyOf = `${series.series}/${violation.rule}/${violation.side ?? ""}`;
     let key = violationKeys.get(keyOf);
     if (key === undefined) {
       key = seriesKey("spc_violation", {
         ...tags,
         rule: violation.rule,
-        series,
+        series: series.series,
         ...(violation.side ? { side: violation.side } : {}),
       });
       violationKeys.set(keyOf, key);
@@ -655,7 +600,7 @@ async function judgePass(
           serials_truncated: serialsText.truncated || null,
           serial_count: { int: serials.length },
         },
-        subgroup.last,
+        at,
       ),
     );
     alerts.push({
@@ -665,7 +610,7 @@ async function judgePass(
       state: "raised",
       value,
       limit,
-      ts: subgroup.last,
+      ts: at,
       site: tags.site,
       line: tags.line,
       station: tags.station,
@@ -673,7 +618,7 @@ async function judgePass(
       source: "spc",
     });
   }
-  const capability = capabilityLine(characteristic, subgroups, tags, baseline, options);
+  const capability = capabilityLine(characteristic, sequence, tags, baseline, options);
   if (capability !== null) lines.push(capability);
 
   for (let start = 0; start < lines.length; start += options.writeBatchLines) {
@@ -682,14 +627,14 @@ async function judgePass(
   for (const alert of alerts) ctx.send(alert);
   pass.state = {
     cursor: formed.cursor,
-    subgroups: state.subgroups + fresh.length,
+    subgroups: state.subgroups + fresh,
     baselineVersion: baseline.version,
     episodeFrom: recall.openFrom,
-    history: subgroups.slice(-options.historySubgroups),
+    history: lastSubgroups(sequence, options.historySubgroups),
   };
   await saveState(warehouse, name, pass.state, now);
   pass.rowsOut = written + lines.length;
-  pass.subgroups = fresh.length;
+  pass.subgroups = fresh;
   pass.violations = violations.length;
   return pass;
 }

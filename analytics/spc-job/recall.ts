@@ -42,15 +42,20 @@ export interface Flagged {
 
 /**
  * The recall scope of every flagged point: from the start of its out-of-control episode to the
- * end of its own subgroup. An episode starts where the pattern of its first flagged point starts,
- * and goes on while flagged points follow each other (a point whose pattern reaches back to the
- * previous flagged point continues it); an episode still open at the end of the last run
- * (`openFrom`) continues into this one. Returns the scopes by position, and where the episode
- * stands after the last subgroup (null when that subgroup was not flagged).
+ * end of its own subgroup (`subgroups` gives where each begins and ends, by position). An episode
+ * starts where the pattern of its first flagged point starts, and goes on while flagged points
+ * follow each other (a point whose pattern reaches back to the previous flagged point continues
+ * it); an episode still open at the end of the last run (`openFrom`) continues into this one.
+ * Returns the scopes by position, and where the episode stands after the last subgroup (null when
+ * that subgroup was not flagged).
  */
 export function recallScopes(
   flagged: readonly Flagged[],
-  subgroups: readonly { readonly from: number; readonly to: number }[],
+  subgroups: {
+    readonly count: number;
+    readonly from: ArrayLike<number>;
+    readonly to: ArrayLike<number>;
+  },
   firstNew: number,
   openFrom: number | null,
 ): { scopes: Map<number, { from: number; to: number }>; openFrom: number | null } {
@@ -59,15 +64,15 @@ export function recallScopes(
   let episodeFrom = openFrom;
   for (const { position, pattern } of [...flagged].sort((a, b) => a.position - b.position)) {
     const start = Math.max(0, position - pattern + 1);
-    const startTs = (subgroups[start] as { from: number }).from;
+    const startTs = subgroups.from[start] as number;
     episodeFrom =
       episodeFrom !== null && lastFlagged >= start - 1 ? Math.min(episodeFrom, startTs) : startTs;
-    scopes.set(position, { from: episodeFrom, to: (subgroups[position] as { to: number }).to });
+    scopes.set(position, { from: episodeFrom, to: subgroups.to[position] as number });
     lastFlagged = position;
   }
-  const stillOpen = subgroups.length > 0 && lastFlagged === subgroups.length - 1;
+  const stillOpen = subgroups.count > 0 && lastFlagged === subgroups.count - 1;
   return {
     scopes,
-    openFrom: subgroups.length === firstNew ? openFrom : stillOpen ? episodeFrom : null,
+    openFrom: subgroups.count === firstNew ? openFrom : stillOpen ? episodeFrom : null,
   };
 }

@@ -1,4 +1,4 @@
-import type { DuckDBVector } from "@duckdb/node-api";
+import type { DuckDBMaterializedResult, DuckDBVector } from "@duckdb/node-api";
 import { quoteIdentifier, type SqlValue } from "../warehouse/index.ts";
 import type { CharacteristicSource, FeatureTableOptions } from "./config.ts";
 import { SpcJobError } from "./errors.ts";
@@ -7,8 +7,8 @@ import type { SpcWarehouse } from "./tables.ts";
 /** A characteristic's readings in time order, as parallel columns. */
 export interface Readings {
   /** Epoch ms. */
-  readonly ts: number[];
-  readonly values: number[];
+  readonly ts: Float64Array;
+  readonly values: Float64Array;
 }
 
 /** Where the readings of a source live: table, columns and the equality filters that select them. */
@@ -119,10 +119,41 @@ function numberAt(vector: DuckDBVector, row: number): number {
   return typeof item === "number" ? item : Number.NaN;
 }
 
+/** Columns 0 and 1 of a materialized result (DOUBLE), copied into typed arrays. */
+function doubleColumns(result: DuckDBMaterializedResult): Readings {
+  const ts = new Float64Array(result.rowCount);
+  const values = new Float64Array(result.rowCount);
+  let at = 0;
+  for (let c = 0; c < result.chunkCount; c++) {
+    const chunk = result.getChunk(c);
+    const tsVector = chunk.getColumnVector(0);
+    const valueVector = chunk.getColumnVector(1);
+    const rows = chunk.rowCount;
+    for (let row = 0; row < rows; row++, at++) {
+      ts[at] = numberAt(tsVector, row);
+      values[at] = numberAt(valueVector, row);
+    }
+  }
+  return { ts, values };
+}
+
+/**
+ * The readings of a range out of readings in time order that may start earlier: those before
+ * `from` and the first `skip` at exactly `from` (judged by an earlier run) are left out.
+ */
+function withinRange(readings: Readings, range: ReadingRange): Readings {
+  if (range.from === null) return readings;
+  const { ts, values } = readings;
+  let first = 0;
+  while (first < ts.length && (ts[first] as number) < range.from) first++;
+  for (let skip = range.skip; skip > 0 && ts[first] === range.from; skip--) first++;
+  return first === 0 ? readings : { ts: ts.subarray(first), values: values.subarray(first) };
+}
+
 /**
  * The readings of a source in a range, ordered by time (ties by serial, then value, so the order
  * is the same on every run). The ts column comes as DOUBLE: epoch ms are exact below 2^53, and
- * reading doubles from the result vectors is what keeps a million readings cheap.
+ * reading doubles from the result vectors into typed arrays is what keeps a million readings cheap.
  */
 export async function readReadings(
   warehouse: SpcWarehouse,
@@ -144,26 +175,7 @@ export async function readReadings(
   }
   const order = [ts, ...(table.serial ? [quoteIdentifier(table.serial)] : []), value].join(", ");
   const sql = `SELECT ${ts}::DOUBLE AS ts, ${value}::DOUBLE AS value FROM ${quoteIdentifier(table.table)} WHERE ${conditions.filter(Boolean).join(" AND ")} ORDER BY ${order}`;
-  const result = await warehouse.connection.run(sql, params);
-  const readings: Readings = { ts: [], values: [] };
-  let skip = range.skip;
-  for (;;) {
-    const chunk = await result.fetchChunk();
-    if (chunk === null || chunk.rowCount === 0) break;
-    const tsVector = chunk.getColumnVector(0);
-    const valueVector = chunk.getColumnVector(1);
-    const rows = chunk.rowCount;
-    for (let row = 0; row < rows; row++) {
-      const at = numberAt(tsVector, row);
-      if (skip > 0 && at === range.from) {
-        skip--;
-        continue;
-      }
-      readings.ts.push(at);
-      readings.values.push(numberAt(valueVector, row));
-    }
-  }
-  return readings;
+  return withinRange(doubleColumns(await warehouse.connection.run(sql, params)), range);
 }
 
 /** Site, line and station of a signal's readings in a time range. */

@@ -9,6 +9,7 @@ const DAY_MS = 86_400_000;
 const LOOKAROUND_MS = 5 * 60_000;
 /** How far around a batch's visits the product's route and bill of materials are learned, ms. */
 const NEIGHBOURHOOD_MS = 2 * 3_600_000;
+const HOUR_MS = 3_600_000;
 
 const PROCESS: readonly ProcessLevel[] = ["P1", "P2", "P3", "P4"];
 const MATERIAL: readonly MaterialLevel[] = ["M1", "M2", "M3", "M4"];
@@ -568,6 +569,13 @@ function iso(ts: number): string {
   return new Date(ts).toISOString();
 }
 
+interface ProductContext {
+  routes: Map<string, string[]>;
+  resultStations: Map<string, Set<string>>;
+  boms: Map<string, { refs: string[]; lotShare: number; stations: Set<string> }>;
+  eventLines: Set<string>;
+}
+
 interface Neighbourhood {
   routes: Map<string, string[]>;
   resultStations: Map<string, Set<string>>;
@@ -594,16 +602,47 @@ interface PlacementRow {
   date_code: string | null;
 }
 
-async function readNeighbourhood(session: TraceSession, span: Span): Promise<Neighbourhood> {
+/**
+ * The product's route, result stations, bill of materials and which lines report events, learned
+ * from the hours around a span. Hour-aligned, so that the units of one hour share one answer, kept
+ * by the store for a minute when only cold sources hold the window.
+ */
+async function productContext(
+  session: TraceSession,
+  span: Span,
+  lines: readonly { site: string; line: string }[],
+): Promise<ProductContext> {
+  const near = {
+    from: Math.floor((span.from - NEIGHBOURHOOD_MS) / HOUR_MS) * HOUR_MS,
+    to: Math.ceil((span.to + NEIGHBOURHOOD_MS) / HOUR_MS) * HOUR_MS,
+  };
+  const day = {
+    from: Math.floor((span.from - DAY_MS) / HOUR_MS) * HOUR_MS,
+    to: Math.ceil((span.to + DAY_MS) / HOUR_MS) * HOUR_MS,
+  };
+  const horizon = session.tail.horizon();
+  const cold = !session.plan.influx || (horizon !== undefined && day.to < horizon);
+  const key = `context|${lines
+    .map((l) => `${l.site}/${l.line}`)
+    .sort()
+    .join(",")}|${near.from}|${near.to}|${day.from}|${day.to}`;
+  const compute = () => readProductContext(session, near, day, lines);
+  return cold ? session.memo(key, compute) : compute();
+}
+
+async function readProductContext(
+  session: TraceSession,
+  near: Span,
+  day: Span,
+  lines: readonly { site: string; line: string }[],
+): Promise<ProductContext> {
   const o = session.options;
-  const near = { from: span.from - NEIGHBOURHOOD_MS, to: span.to + NEIGHBOURHOOD_MS };
   const dayWindow = {
     d0: dayOf(near.from),
     d1: dayOf(near.to),
     t0: BigInt(near.from),
     t1: BigInt(near.to),
   };
-  const day = { from: span.from - DAY_MS, to: span.to + DAY_MS };
   const eventWindow = {
     d0: dayOf(day.from),
     d1: dayOf(day.to),
@@ -611,9 +650,6 @@ async function readNeighbourhood(session: TraceSession, span: Span): Promise<Nei
     t1: BigInt(day.to),
   };
   const inDays = "day BETWEEN CAST($d0 AS DATE) AND CAST($d1 AS DATE) AND ts BETWEEN $t0 AND $t1";
-  const lines = await session.all<{ site: string; line: string }>(
-    "SELECT DISTINCT site, line FROM x_visits WHERE serial IN (SELECT serial FROM batch_serial)",
-  );
   // What InfluxDB holds beyond the cold sources, for the neighbourhood (route, materials, events).
   for (const measurement of ["unit", "test", "spi", "placement"])
     await session.tail.measurement(measurement, near.from, near.to);
@@ -689,14 +725,6 @@ async function readNeighbourhood(session: TraceSession, span: Span): Promise<Nei
     set.add(r.station);
     resultStations.set(key, set);
   }
-  const hasResult = new Set(
-    (
-      await session.all<{ serial: string; station: string }>(
-        "SELECT serial, station FROM x_tests WHERE serial IN (SELECT serial FROM batch_serial) UNION SELECT serial, station FROM x_spi WHERE serial IN (SELECT serial FROM batch_serial)",
-      )
-    ).map((r) => `${r.serial}\u0000${r.station}`),
-  );
-
   // The bill of materials as placed: refs at least routeShare of the product's units carry.
   const bomRows = await session.all<{
     product: string | null;
@@ -735,6 +763,35 @@ async function readNeighbourhood(session: TraceSession, span: Span): Promise<Nei
       stations: new Set(rows.flatMap((r) => r.stations)),
     });
   }
+  const eventLines = new Set(
+    (
+      await session.all<{ site: string; line: string }>(
+        `SELECT DISTINCT site, line FROM station_event WHERE ${inDays} AND (${lineFilter})`,
+        eventWindow,
+      )
+    ).map((r) => `${r.site}\u0000${r.line}`),
+  );
+  return { routes, resultStations, boms, eventLines };
+}
+
+async function readNeighbourhood(session: TraceSession, span: Span): Promise<Neighbourhood> {
+  const o = session.options;
+  const lines = await session.all<{ site: string; line: string }>(
+    "SELECT DISTINCT site, line FROM x_visits WHERE serial IN (SELECT serial FROM batch_serial)",
+  );
+  const lineFilter =
+    lines.length === 0
+      ? "false"
+      : lines.map((l) => `(site = ${literal(l.site)} AND line = ${literal(l.line)})`).join(" OR ");
+  const { routes, resultStations, boms, eventLines } = await productContext(session, span, lines);
+  const hasResult = new Set(
+    (
+      await session.all<{ serial: string; station: string }>(
+        "SELECT serial, station FROM x_tests WHERE serial IN (SELECT serial FROM batch_serial) UNION SELECT serial, station FROM x_spi WHERE serial IN (SELECT serial FROM batch_serial)",
+      )
+    ).map((r) => `${r.serial}\u0000${r.station}`),
+  );
+
   const placements = groupBy(
     await session.all<PlacementRow>(
       "SELECT serial, site, line, station, ts, ref, part, lot, supplier, date_code FROM x_materials WHERE serial IN (SELECT serial FROM batch_serial)",
@@ -837,14 +894,6 @@ async function readNeighbourhood(session: TraceSession, span: Span): Promise<Nei
     else signalCounts.set(`${row.serial}\u0000${row.visit}\u0000${row.measurement}`, Number(row.n));
   }
 
-  const eventLines = new Set(
-    (
-      await session.all<{ site: string; line: string }>(
-        `SELECT DISTINCT site, line FROM station_event WHERE ${inDays} AND (${lineFilter})`,
-        eventWindow,
-      )
-    ).map((r) => `${r.site}\u0000${r.line}`),
-  );
   return {
     routes,
     resultStations,

@@ -19,8 +19,17 @@ export class TraceSession {
     readonly options: TraceOptions,
     influx: TailInflux | undefined,
     private readonly release: () => Promise<void>,
+    private readonly cache: <T>(key: string, compute: () => Promise<T>) => Promise<T>,
   ) {
     this.tail = new InfluxTail(this, influx);
+  }
+
+  /**
+   * A result the store keeps for a short while for every session over the same sources (the
+   * product's route and bill of materials around an hour, for instance).
+   */
+  memo<T>(key: string, compute: () => Promise<T>): Promise<T> {
+    return this.cache(key, compute);
   }
 
   /** Rows as plain objects; BIGINT as number when it is a safe integer, DATE as `YYYY-MM-DD`. */

@@ -231,25 +231,28 @@ const DAY_MS = 86_400_000;
 
 /** Creates the staging tables (once per session) and empties them. */
 export async function resetStage(session: TraceSession): Promise<void> {
-  await session.run("CREATE TEMP TABLE IF NOT EXISTS batch_serial (serial VARCHAR PRIMARY KEY)");
-  await session.run("DELETE FROM batch_serial");
-  // Samples per visit and measurement ('' = the environment), what completeness judges by.
-  await session.run(
+  // One round trip: a session's first batch creates the tables, later ones only empty them.
+  const statements = [
+    "CREATE TEMP TABLE IF NOT EXISTS batch_serial (serial VARCHAR PRIMARY KEY)",
+    // Samples per visit and measurement ('' = the environment), what completeness judges by.
     "CREATE TEMP TABLE IF NOT EXISTS x_signal_count (serial VARCHAR, visit INTEGER, measurement VARCHAR, n BIGINT)",
-  );
-  await session.run("DELETE FROM x_signal_count");
-  for (const table of EXPORT_TABLES) {
-    const columns = table.columns.map((c) => `${quote(c.name)} ${c.type}`).join(", ");
-    await session.run(`CREATE TEMP TABLE IF NOT EXISTS ${stagedTable(table.name)} (${columns})`);
-    await session.run(`DELETE FROM ${stagedTable(table.name)}`);
-  }
+    ...EXPORT_TABLES.map(
+      (table) =>
+        `CREATE TEMP TABLE IF NOT EXISTS ${stagedTable(table.name)} (${table.columns.map((c) => `${quote(c.name)} ${c.type}`).join(", ")})`,
+    ),
+  ];
+  await session.run(`${statements.join(";\n")};\n${emptyStage()}`);
+}
+
+function emptyStage(): string {
+  return ["batch_serial", "x_signal_count", ...EXPORT_TABLES.map((t) => `x_${t.name}`)]
+    .map((t) => `DELETE FROM ${quote(t)};`)
+    .join("\n");
 }
 
 /** Empties the staged rows of the current batch's serials' tables (the JSON writer's way to move on). */
 export async function clearStage(session: TraceSession): Promise<void> {
-  await session.run("DELETE FROM batch_serial");
-  await session.run("DELETE FROM x_signal_count");
-  for (const table of EXPORT_TABLES) await session.run(`DELETE FROM ${stagedTable(table.name)}`);
+  await session.run(emptyStage());
 }
 
 interface Span {

@@ -30,6 +30,9 @@ export interface SourcePlan {
 }
 
 const WAREHOUSE_ALIAS = "wh";
+/** How long a shared result (a product's route around an hour) is reused, ms. */
+const MEMO_TTL_MS = 60_000;
+const MEMO_ENTRIES = 1000;
 const DAY_MS = 86_400_000;
 
 /**
@@ -51,6 +54,7 @@ export class TraceStore {
   #warehouse: WarehouseState = { attached: false, reason: "not opened", watermarks: new Map() };
   #warehouseColumns = new Map<string, Columns>();
   #lock: Promise<void> = Promise.resolve();
+  readonly #cache = new Map<string, { at: number; value: Promise<unknown> }>();
   #closed = false;
 
   private constructor(
@@ -71,6 +75,8 @@ export class TraceStore {
     const instance = await DuckDBInstance.create(":memory:", {
       memory_limit: o.memoryLimit,
       temp_directory: o.tempDirectory,
+      // Archive files never change: their footers are read once, not on every query.
+      parquet_metadata_cache: "true",
     });
     const admin = await instance.connect();
     return new TraceStore(instance, admin, o, influx);
@@ -84,19 +90,27 @@ export class TraceStore {
     const connection = await this.instance.connect();
     const plan: SourcePlan = { archive, warehouse, influx: this.influx !== undefined };
     try {
-      for (const table of TRACE_TABLES) {
-        await connection.run(tailDdl(table));
-        await connection.run(await this.#viewDdl(table, plan));
-      }
+      // One round trip for the whole schema of the session.
+      const ddl: string[] = [];
+      for (const table of TRACE_TABLES) ddl.push(tailDdl(table), await this.#viewDdl(table, plan));
+      await connection.run(ddl.join(";\n"));
     } catch (error) {
       connection.closeSync();
       await this.#releaseWarehouse(warehouse);
       throw error;
     }
-    return new TraceSession(connection, plan, this.options, this.influx, () => {
-      connection.closeSync();
-      return this.#releaseWarehouse(warehouse);
-    });
+    const planKey = `${archive?.signature ?? ""}|${warehouse.attached ? JSON.stringify([...warehouse.watermarks]) : "-"}`;
+    return new TraceSession(
+      connection,
+      plan,
+      this.options,
+      this.influx,
+      () => {
+        connection.closeSync();
+        return this.#releaseWarehouse(warehouse);
+      },
+      (key, compute) => this.#memo(`${planKey}|${key}`, compute),
+    );
   }
 
   /** Runs `work` in a session and closes it after, whatever happens. */
@@ -116,6 +130,21 @@ export class TraceStore {
     });
     this.admin.closeSync();
     this.instance.closeSync();
+  }
+
+  /** A computed value shared by sessions over the same sources for `memoTtlMs`; a failure is not kept. */
+  #memo<T>(key: string, compute: () => Promise<T>): Promise<T> {
+    const now = Date.now();
+    const hit = this.#cache.get(key);
+    if (hit && now - hit.at < MEMO_TTL_MS) return hit.value as Promise<T>;
+    if (this.#cache.size > MEMO_ENTRIES) {
+      for (const [k, v] of this.#cache) if (now - v.at >= MEMO_TTL_MS) this.#cache.delete(k);
+      if (this.#cache.size > MEMO_ENTRIES) this.#cache.clear();
+    }
+    const value = compute();
+    this.#cache.set(key, { at: now, value });
+    value.catch(() => this.#cache.delete(key));
+    return value;
   }
 
   async #archive(): Promise<ArchiveCatalog | undefined> {

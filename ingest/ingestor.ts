@@ -131,7 +131,8 @@ async function assemble(
     {
       batchSize: config.batchSize,
       batchMaxAgeMs: config.batchMaxAgeMs,
-      batchMessages: Math.max(1, Math.floor(config.receiveMaximum / 2)),
+      // Two batches committing and one filling fit in the broker's in-flight window.
+      batchMessages: Math.max(1, Math.floor(config.receiveMaximum / 3)),
     },
     {
       decode,

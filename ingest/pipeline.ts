@@ -12,8 +12,10 @@ export interface PipelineOptions {
   batchSize: number;
   /** Longest a message waits for its batch while the writer is idle, ms; default 100. */
   batchMaxAgeMs: number;
-  /** Messages per batch at most: the broker's in-flight window, halved so one batch fills while another commits. */
+  /** Messages per batch at most: a third of the broker's in-flight window, so one batch fills while two commit. */
   batchMessages: number;
+  /** Batches being made durable at once; their PUBACKs are still released in receive order. Default 2. */
+  concurrentCommits?: number;
 }
 
 export interface PipelineParts {
@@ -59,17 +61,22 @@ function emptyBatch(): Batch {
  */
 export class Pipeline {
   private pending = emptyBatch();
-  private committing: Promise<void> | undefined;
+  /** Commits in progress, oldest first. */
+  private readonly committing = new Set<Promise<void>>();
+  /** Settles when the newest commit has released its PUBACKs: the next release waits for it. */
+  private released: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private replaying: Promise<void> | undefined;
   private readonly replayAbort = new AbortController();
   private stopping = false;
   private roomWaiters: (() => void)[] = [];
+  private readonly maxCommits: number;
 
   constructor(
     private readonly options: PipelineOptions,
     private readonly parts: PipelineParts,
   ) {
+    this.maxCommits = Math.max(1, options.concurrentCommits ?? 2);
     parts.metrics.spoolBytes.set(parts.spool.bytes);
     parts.metrics.spoolBatches.set(parts.spool.batches);
     if (!parts.spool.isEmpty()) this.startReplay();
@@ -106,7 +113,7 @@ export class Pipeline {
     batch.tokens.push(message.ack);
     parts.metrics.inFlight.inc();
     this.schedule();
-    if (this.committing && this.isFull(this.pending)) {
+    if (this.committing.size >= this.maxCommits && this.isFull(this.pending)) {
       return new Promise((resolve) => this.roomWaiters.push(resolve));
     }
     return undefined;
@@ -120,7 +127,7 @@ export class Pipeline {
   }
 
   private schedule(): void {
-    if (this.committing || this.pending.tokens.length === 0) return;
+    if (this.committing.size >= this.maxCommits || this.pending.tokens.length === 0) return;
     const age = performance.now() - this.pending.firstAt;
     if (this.stopping || this.isFull(this.pending) || age >= this.options.batchMaxAgeMs) {
       this.commitNext();
@@ -139,7 +146,8 @@ export class Pipeline {
     }
     const batch = this.pending;
     this.pending = emptyBatch();
-    this.committing = this.commit(batch)
+    const previous = this.released;
+    const commit: Promise<void> = this.commit(batch, previous)
       .catch((error: unknown) => {
         // Not acknowledged: the broker redelivers these messages after a reconnect or restart.
         this.parts.log.error(
@@ -148,17 +156,21 @@ export class Pipeline {
         );
       })
       .finally(() => {
-        this.committing = undefined;
+        this.committing.delete(commit);
         // A full batch starts committing here, which empties `pending`: readers may go on.
         this.schedule();
         for (const wake of this.roomWaiters.splice(0)) wake();
       });
+    this.committing.add(commit);
+    this.released = commit;
   }
 
-  private async commit(batch: Batch): Promise<void> {
+  private async commit(batch: Batch, previous: Promise<void>): Promise<void> {
     const { parts } = this;
     if (batch.lines.length > 0) await this.storePoints(batch);
     await parts.deadLetter.write(batch.letters);
+    // Durable now; acknowledged only after every earlier batch, as MQTT wants PUBACKs in order.
+    await previous;
     parts.release(batch.tokens);
     parts.metrics.inFlight.dec(batch.tokens.length);
     parts.metrics.messages.inc({ outcome: "written" }, batch.written);
@@ -281,9 +293,9 @@ export class Pipeline {
   /** Commits everything received so far; resolves when it is durable and acknowledged. */
   async flush(): Promise<void> {
     this.stopping = true;
-    while (this.committing || this.pending.tokens.length > 0) {
+    while (this.committing.size > 0 || this.pending.tokens.length > 0) {
       this.schedule();
-      await this.committing;
+      await Promise.all(this.committing);
     }
   }
 

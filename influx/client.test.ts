@@ -380,6 +380,48 @@ describe("queryChunks", () => {
   });
 });
 
+describe("queryCsv", () => {
+  const drain = async (pieces: AsyncIterable<Uint8Array>) => {
+    let text = "";
+    const decoder = new TextDecoder();
+    for await (const bytes of pieces) text += decoder.decode(bytes, { stream: true });
+    return text;
+  };
+
+  it("streams the CSV answer's bytes, asking for CSV, chunked and uncompressed", async () => {
+    const s = await serve((_, res) => {
+      res.writeHead(200, { "content-type": "text/csv" });
+      res.write("name,ta");
+      setTimeout(() => res.end('gs,time,v\nm,"a=1,b=2",1,2\n'), 20);
+    });
+    const client = createInfluxClient({ url: s.url, database: "d" });
+    const text = await drain(client.queryCsv("SELECT v FROM m", { x: 1 }, { chunkSize: 5 }));
+    expect(text).toBe('name,tags,time,v\nm,"a=1,b=2",1,2\n');
+    const [request] = s.requests;
+    expect(request?.headers.accept).toBe("application/csv");
+    expect(request?.headers["accept-encoding"]).toBe("identity");
+    const form = new URLSearchParams(request?.body);
+    expect(form.get("chunked")).toBe("true");
+    expect(form.get("chunk_size")).toBe("5");
+  });
+
+  it("rejects an error InfluxDB writes in place of the header, and yields nothing for an empty answer", async () => {
+    let body = "error\nmax-select-point limit exceeded\n";
+    const s = await serve((_, res) => {
+      res.writeHead(200, { "content-type": "text/csv" });
+      res.end(body);
+    });
+    const client = createInfluxClient({ url: s.url, database: "d" });
+    const error = await failure(drain(client.queryCsv("SELECT v FROM m")));
+    expect(error).toMatchObject({
+      reason: "query",
+      serverMessage: "max-select-point limit exceeded",
+    });
+    body = "";
+    expect(await drain(client.queryCsv("SELECT v FROM m"))).toBe("");
+  });
+});
+
 describe("ping", () => {
   it("is true for 204 and false otherwise or when nothing answers", async () => {
     let status = 204;

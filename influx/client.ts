@@ -54,6 +54,18 @@ export interface InfluxClient {
     params?: Record<string, QueryParam>,
     opts?: ChunkedQueryOptions,
   ): AsyncIterable<QueryChunk>;
+  /**
+   * A query answered as CSV (`Accept: application/csv`, `chunked=true`), its bytes as they arrive,
+   * for a reader that parses CSV natively. InfluxDB 1.x writes the header `name,tags,time,<columns>`
+   * once, then one row per point; `tags` is the series' tags as `k=v,k=v` (sorted, empty values
+   * left out, `,` ` ` `=` escaped with a backslash, a backslash itself not); an empty answer has no
+   * bytes. An error InfluxDB writes instead of the header rejects.
+   */
+  queryCsv(
+    influxql: string,
+    params?: Record<string, QueryParam>,
+    opts?: ChunkedQueryOptions,
+  ): AsyncIterable<Uint8Array>;
   /** CREATE DATABASE (and the retention policy named in the options, as default policy) if missing; idempotent. */
   ensureDatabase(): Promise<void>;
   /** true when /ping answers 204 */
@@ -128,6 +140,77 @@ class HttpInfluxClient implements InfluxClient {
     opts: ChunkedQueryOptions = {},
   ): AsyncGenerator<QueryChunk> {
     const operation = "chunked query";
+    const decoder = new TextDecoder();
+    // A chunk's JSON line arrives in many pieces: look for the newline in each new piece only,
+    // and join the pieces once, so reading stays linear in the answer's size.
+    let pieces: string[] = [];
+    for await (const bytes of this.#chunkedBody(operation, influxql, params, opts, {})) {
+      let text = decoder.decode(bytes, { stream: true });
+      let newline = text.indexOf("\n");
+      while (newline >= 0) {
+        pieces.push(text.slice(0, newline));
+        const line = pieces.join("").trim();
+        pieces = [];
+        text = text.slice(newline + 1);
+        if (line) yield* chunksOf(parseAnswer(line, operation), operation);
+        newline = text.indexOf("\n");
+      }
+      if (text) pieces.push(text);
+    }
+    const rest = (pieces.join("") + decoder.decode()).trim();
+    if (rest) yield* chunksOf(parseAnswer(rest, operation), operation);
+  }
+
+  async *queryCsv(
+    influxql: string,
+    params?: Record<string, QueryParam>,
+    opts: ChunkedQueryOptions = {},
+  ): AsyncGenerator<Uint8Array> {
+    const operation = "CSV query";
+    const body = this.#chunkedBody(operation, influxql, params, opts, {
+      accept: "application/csv",
+    });
+    // InfluxDB answers an error with the line `error` and the message in place of the header.
+    let head: Uint8Array = new Uint8Array(0);
+    let first = true;
+    for await (const bytes of body) {
+      if (!first) {
+        yield bytes;
+        continue;
+      }
+      head = concatBytes(head, bytes);
+      const newline = head.indexOf(10);
+      if (newline < 0 && head.length < CSV_ERROR_HEADER.length + 1) continue;
+      const line = new TextDecoder().decode(head.subarray(0, newline < 0 ? head.length : newline));
+      if (line.trim() === CSV_ERROR_HEADER) {
+        const rest: Uint8Array[] = [head];
+        for await (const more of body) rest.push(more);
+        const message = new TextDecoder()
+          .decode(concatBytes(...rest))
+          .slice(newline + 1)
+          .trim();
+        throw new InfluxError("query", `InfluxDB ${operation} failed: ${message}`, {
+          serverMessage: message,
+        });
+      }
+      first = false;
+      yield head;
+    }
+    if (first && head.length > 0) {
+      if (new TextDecoder().decode(head).trim() === CSV_ERROR_HEADER)
+        throw new InfluxError("query", `InfluxDB ${operation} failed without a message`);
+      yield head;
+    }
+  }
+
+  /** The body of a chunked /query answer, piece by piece; the timeout bounds each wait for data. */
+  async *#chunkedBody(
+    operation: string,
+    influxql: string,
+    params: Record<string, QueryParam> | undefined,
+    opts: ChunkedQueryOptions,
+    headers: Record<string, string>,
+  ): AsyncGenerator<Uint8Array> {
     const form = this.#queryForm(influxql, params, opts);
     form.set("chunked", "true");
     form.set("chunk_size", String(opts.chunkSize ?? DEFAULT_QUERY_OPTIONS.chunkSize));
@@ -145,7 +228,7 @@ class HttpInfluxClient implements InfluxClient {
         response = await fetch(`${this.#resolved.baseUrl}/query`, {
           method: "POST",
           // Compressing a large answer costs InfluxDB more CPU than the loopback transfer saves.
-          headers: this.#headers({ "accept-encoding": "identity" }),
+          headers: this.#headers({ ...headers, "accept-encoding": "identity" }),
           body: form,
           signal: controller.signal,
         });
@@ -159,30 +242,18 @@ class HttpInfluxClient implements InfluxClient {
         );
       }
       if (!response.body) return;
-      const decoder = new TextDecoder();
-      // A chunk's JSON line arrives in many pieces: look for the newline in each new piece only,
-      // and join the pieces once, so reading stays linear in the answer's size.
-      let pieces: string[] = [];
-      try {
-        for await (const bytes of response.body) {
-          rearm();
-          let text = decoder.decode(bytes, { stream: true });
-          let newline = text.indexOf("\n");
-          while (newline >= 0) {
-            pieces.push(text.slice(0, newline));
-            const line = pieces.join("").trim();
-            pieces = [];
-            text = text.slice(newline + 1);
-            if (line) yield* chunksOf(parseAnswer(line, operation), operation);
-            newline = text.indexOf("\n");
-          }
-          if (text) pieces.push(text);
+      const reader = response.body.getReader();
+      for (;;) {
+        let next: Awaited<ReturnType<typeof reader.read>>;
+        try {
+          next = await reader.read();
+        } catch (error) {
+          throw errorFromFailure(operation, error, timeoutMs);
         }
-      } catch (error) {
-        throw errorFromFailure(operation, error, timeoutMs);
+        if (next.done) break;
+        rearm();
+        yield next.value;
       }
-      const rest = (pieces.join("") + decoder.decode()).trim();
-      if (rest) yield* chunksOf(parseAnswer(rest, operation), operation);
     } finally {
       clearTimeout(timer);
       // Stops the transfer when the caller leaves the loop early.
@@ -279,6 +350,18 @@ class HttpInfluxClient implements InfluxClient {
       throw errorFromFailure(operation, error, timeoutMs);
     }
   }
+}
+
+const CSV_ERROR_HEADER = "error";
+
+function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
 }
 
 function timeoutError(): DOMException {

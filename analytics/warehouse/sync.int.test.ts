@@ -255,4 +255,52 @@ describe("syncFromInflux against InfluxDB 1.x", () => {
       w.close();
     }
   });
+
+  it("reads tag values with commas, spaces, equals signs, quotes and unicode as the JSON path does, and a backslash through JSON", async () => {
+    const influx = await database();
+    // Line protocol escapes `,` ` ` `=` in tag values; a backslash before anything else stays.
+    const lines: string[] = [];
+    for (let s = 0; s < 120; s++) {
+      const t = BASE + s * 1000;
+      lines.push(
+        `reflow,site=S1,line=L\\,1\\ a\\=b,station=oven\\ "x",serial=ü\\,"q"\\=1 z1_top_c=${s},o2_ppm=${s % 3}i ${t}`,
+        `reflow,site=S1,line=L1,station=ÖFEN_日本 z1_top_c=${s / 8} ${t}`,
+        `reflow,site=S1,line=L1 o2_ppm=7i ${t}`,
+      );
+      if (s >= 60) lines.push(`env,site=S1,line=hall,station=a\\b humidity_rh=${s} ${t}`);
+    }
+    await write(influx, lines);
+    const viaCsv = await Warehouse.open(":memory:");
+    const viaJson = await Warehouse.open(":memory:");
+    try {
+      const csv = await syncFromInflux(viaCsv, influx, options(RUN));
+      // Without queryCsv every signal is read as JSON: the reference.
+      const jsonOnly = {
+        query: influx.query.bind(influx),
+        queryChunks: influx.queryChunks.bind(influx),
+      };
+      const json = await syncFromInflux(viaJson, jsonOnly, options(RUN));
+      const rowsOf = (w: Warehouse) => w.all("SELECT * FROM signal ORDER BY ALL");
+      expect(await rowsOf(viaCsv)).toEqual(await rowsOf(viaJson));
+      expect(csv.rowsIn).toBe(json.rowsIn);
+      expect(csv.rowsOut).toBe(json.rowsOut);
+      expect(csv.rowsOut).toBe(120 * 2 + 120 + 120 + 60);
+      expect(
+        await viaCsv.all("SELECT DISTINCT site, line, station, serial FROM signal ORDER BY ALL"),
+      ).toEqual([
+        { site: "S1", line: "L,1 a=b", station: 'oven "x"', serial: 'ü,"q"=1' },
+        { site: "S1", line: "L1", station: "ÖFEN_日本", serial: null },
+        { site: "S1", line: "L1", station: null, serial: null },
+        { site: "S1", line: "hall", station: "a\\b", serial: null },
+      ]);
+      expect(
+        await viaCsv.all(
+          "SELECT value, ts FROM signal WHERE field = 'o2_ppm' AND station IS NULL LIMIT 1",
+        ),
+      ).toEqual([{ value: 7, ts: BASE }]);
+    } finally {
+      viaCsv.close();
+      viaJson.close();
+    }
+  });
 });

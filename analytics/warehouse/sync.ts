@@ -1,3 +1,4 @@
+import { rm } from "node:fs/promises";
 import {
   type InfluxClient,
   isInfluxError,
@@ -5,15 +6,28 @@ import {
   rows,
   type Series,
 } from "../../influx/index.ts";
+import {
+  type CsvSpool,
+  csvFieldsSupported,
+  csvHeader,
+  insertCsv,
+  loadCsv,
+  spoolCsv,
+  spoolDirectory,
+} from "./csv-load.ts";
 import { badOption, WarehouseError } from "./errors.ts";
 import { readAhead } from "./read-ahead.ts";
 import { type Column, RecordWriter } from "./record-writer.ts";
 import { isResultMeasurement, RECORD_TABLES, type RecordTable } from "./schema.ts";
-import { SignalStage } from "./signal-stage.ts";
+import { relaxStringCompression, SignalStage } from "./signal-stage.ts";
 import { quoteIdentifier, type Warehouse } from "./warehouse.ts";
 
-/** What the sync needs of InfluxDB: InfluxQL, whole or in chunks. */
-export type SyncInflux = Pick<InfluxClient, "query" | "queryChunks">;
+/**
+ * What the sync needs of InfluxDB: InfluxQL, whole or in chunks; with `queryCsv`, signal channels
+ * are read as CSV and parsed by DuckDB (without it, as JSON here).
+ */
+export type SyncInflux = Pick<InfluxClient, "query" | "queryChunks"> &
+  Partial<Pick<InfluxClient, "queryCsv">>;
 
 /** How the sync reads InfluxDB; one doc line per field. */
 export interface SyncOptions {
@@ -155,6 +169,9 @@ export async function syncFromInflux(
   const result: SyncResult = { rowsIn: 0, rowsOut: 0, measurements: [], skipped: [] };
   await SignalStage.prepare(warehouse);
   const plans: MeasurementPlan[] = [];
+  const csv = influx.queryCsv
+    ? { spools: new Set<string>(), directory: spoolDirectory(warehouse) }
+    : undefined;
   for (const [measurement, fields] of catalog) {
     if (isResultMeasurement(measurement)) {
       result.skipped.push(measurement);
@@ -162,13 +179,19 @@ export async function syncFromInflux(
     }
     if (o.measurements && !o.measurements.includes(measurement)) continue;
     const plan = planMeasurement(measurement, fields, watermarks.get(measurement), to, o);
+    plan.csv = csv !== undefined && plan.csv;
     if (plan.record) plan.columns = await RecordWriter.columns(warehouse, plan.record);
     plans.push(plan);
     result.measurements.push(plan.done);
   }
+  const restoreCompression = await relaxStringCompression(warehouse);
   // InfluxDB streams the next slices while DuckDB inserts and commits the current one.
-  const events = readAhead(readSlices(influx, o, plans), o.readAheadRows, (event) =>
-    event.kind === "series" ? event.series.values.length : 0,
+  const events = readAhead(readSlices(influx, o, plans, csv), o.readAheadRows, (event) =>
+    event.kind === "series"
+      ? event.series.values.length
+      : event.kind === "csv"
+        ? event.spool.points
+        : 0,
   );
   let open: OpenSlice | undefined;
   try {
@@ -178,6 +201,12 @@ export async function syncFromInflux(
         open = await beginSlice(warehouse, event.plan, event.slice);
       } else if (event.kind === "series" && open) {
         appendSeries(open, event.series);
+      } else if (event.kind === "csv" && open) {
+        try {
+          await appendCsv(warehouse, influx, open, event.spool, o);
+        } finally {
+          await removeSpool(csv, event.spool);
+        }
       } else if (event.kind === "end" && open) {
         const closing = open;
         open = undefined;
@@ -195,6 +224,10 @@ export async function syncFromInflux(
   } catch (error) {
     if (open) await rollbackSlice(warehouse, open);
     throw error;
+  } finally {
+    // Spools read ahead of a failure were never loaded.
+    for (const path of csv?.spools ?? []) await rm(path, { force: true });
+    await restoreCompression();
   }
   for (const plan of plans) {
     plan.done.ignoredFields = [...plan.ignoredFields].sort();
@@ -232,6 +265,8 @@ interface MeasurementPlan {
   columns: Column[];
   /** Numeric fields, the ones a signal selects. */
   numeric: string[];
+  /** Read as CSV: a signal whose selected fields are numeric in every shard and plainly named. */
+  csv: boolean;
   /** Start of the re-read; undefined: from the first point. */
   from: number | undefined;
   to: number;
@@ -273,6 +308,10 @@ function planMeasurement(
     record,
     columns: [],
     numeric,
+    csv:
+      !record &&
+      csvFieldsSupported(numeric) &&
+      numeric.every((f) => [...(fields.get(f) ?? [])].every((t) => NUMERIC_FIELD_TYPES.has(t))),
     from: idle ? to : from,
     to,
     done,
@@ -294,13 +333,21 @@ function rereadStart(o: SyncOptions, watermark: number | undefined): number | un
 type SyncEvent =
   | { kind: "slice"; plan: MeasurementPlan; slice: SyncSlice }
   | { kind: "series"; series: Series }
+  | { kind: "csv"; spool: CsvSpool }
   | { kind: "end" };
+
+/** Where CSV answers are spooled, and the spools not yet removed. */
+interface CsvSpools {
+  directory: string;
+  spools: Set<string>;
+}
 
 /** Every slice of every measurement, as InfluxDB answers it: slice, its series, end. */
 async function* readSlices(
   influx: SyncInflux,
   o: SyncOptions,
   plans: readonly MeasurementPlan[],
+  csv: CsvSpools | undefined,
 ): AsyncGenerator<SyncEvent> {
   for (const plan of plans) {
     const { measurement, to } = plan;
@@ -324,7 +371,12 @@ async function* readSlices(
       plan.done.from ??= start;
       yield { kind: "slice", plan, slice };
       const select = plan.record ? "*" : plan.numeric.map(quoteIdent).join(", ");
-      if (select !== "") {
+      if (select !== "" && plan.csv && csv) {
+        const query = `SELECT ${select} FROM ${quoteIdent(measurement)} WHERE ${rangeSql("time")} GROUP BY *`;
+        const spool = await spoolSlice(influx, query, plan, slice, o, csv);
+        if (spool.path !== "") yield { kind: "csv", spool };
+        lookUp = spool.points === 0;
+      } else if (select !== "") {
         const query = `SELECT ${select} FROM ${quoteIdent(measurement)} WHERE ${rangeSql("time")} GROUP BY *`;
         let points = 0;
         for await (const series of seriesOf(influx, query, slice, o)) {
@@ -337,6 +389,38 @@ async function* readSlices(
       from = slice.to;
     } while (from < to);
   }
+}
+
+/** A signal slice's CSV answer, streamed to a spool file. */
+async function spoolSlice(
+  influx: SyncInflux,
+  query: string,
+  plan: MeasurementPlan,
+  slice: SyncSlice,
+  o: SyncOptions,
+  csv: CsvSpools,
+): Promise<CsvSpool> {
+  const queryCsv = influx.queryCsv?.bind(influx);
+  if (!queryCsv) throw new Error("spoolSlice without queryCsv");
+  const pieces = queryCsv(
+    query,
+    { from: new Date(slice.from), to: new Date(slice.to) },
+    { chunkSize: o.chunkSize },
+  );
+  try {
+    const spool = await spoolCsv(pieces, csv.directory, csvHeader(plan.numeric), () => {
+      if (o.signal?.aborted) throw aborted(slice.measurement);
+    });
+    if (spool.path !== "") csv.spools.add(spool.path);
+    return spool;
+  } catch (error) {
+    throw wrapInflux(error);
+  }
+}
+
+async function removeSpool(csv: CsvSpools | undefined, spool: CsvSpool): Promise<void> {
+  csv?.spools.delete(spool.path);
+  await rm(spool.path, { force: true });
 }
 
 /** Time of the first point at or after `from` (any, when undefined) and before `to`, epoch ms. */
@@ -364,7 +448,9 @@ function rangeSql(column: string): string {
 interface OpenSlice {
   plan: MeasurementPlan;
   slice: SyncSlice;
-  writer: { kind: "record"; writer: RecordWriter } | { kind: "signal"; stage: SignalStage };
+  writer:
+    | { kind: "record"; writer: RecordWriter }
+    | { kind: "signal"; stage: SignalStage; inserted: number };
 }
 
 async function beginSlice(
@@ -388,7 +474,7 @@ async function beginSlice(
       { measurement: slice.measurement, ...range },
     );
     const stage = SignalStage.open(warehouse);
-    return { plan, slice, writer: { kind: "signal", stage } };
+    return { plan, slice, writer: { kind: "signal", stage, inserted: 0 } };
   } catch (error) {
     await warehouse.run("ROLLBACK");
     throw error;
@@ -434,6 +520,33 @@ function appendSeries(open: OpenSlice, series: Series): void {
   }
 }
 
+/**
+ * A slice's CSV answer into `signal` through DuckDB's CSV reader; when a series' tags text cannot be
+ * read one way only, the slice is read again as JSON instead (its transaction still open).
+ */
+async function appendCsv(
+  warehouse: Warehouse,
+  influx: SyncInflux,
+  open: OpenSlice,
+  spool: CsvSpool,
+  o: SyncOptions,
+): Promise<void> {
+  const { plan, slice, writer } = open;
+  if (writer.kind !== "signal") throw new Error("CSV answer for a record slice");
+  const loaded = await loadCsv(warehouse, spool, plan.numeric);
+  if (loaded.series === undefined) {
+    const select = plan.numeric.map(quoteIdent).join(", ");
+    const query = `SELECT ${select} FROM ${quoteIdent(plan.measurement)} WHERE ${rangeSql("time")} GROUP BY *`;
+    for await (const series of seriesOf(influx, query, slice, o)) appendSeries(open, series);
+    return;
+  }
+  for (const { tags } of loaded.series) {
+    for (const tag of Object.keys(tags)) if (!SIGNAL_TAGS.has(tag)) plan.ignoredTags.add(tag);
+  }
+  slice.rowsIn += loaded.points;
+  writer.inserted += await insertCsv(warehouse, slice.measurement, plan.numeric, loaded.series);
+}
+
 async function commitSlice(warehouse: Warehouse, open: OpenSlice, o: SyncOptions): Promise<void> {
   const { plan, slice, writer } = open;
   try {
@@ -441,7 +554,7 @@ async function commitSlice(warehouse: Warehouse, open: OpenSlice, o: SyncOptions
       writer.writer.close();
       slice.rowsOut = writer.writer.rows;
     } else {
-      slice.rowsOut = await writer.stage.commit();
+      slice.rowsOut = writer.inserted + (await writer.stage.commit());
     }
     await warehouse.run(
       `INSERT INTO sync_watermark (measurement, synced_to, rows_total, updated_at)

@@ -1,0 +1,83 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { csvFieldsSupported, csvHeader, parseSeriesTags, spoolCsv } from "./csv-load.ts";
+
+describe("parseSeriesTags", () => {
+  it("reads InfluxDB's tags text, unescaping comma, space and equals sign", () => {
+    expect(parseSeriesTags("line=L1,site=S1,station=oven")).toEqual({
+      line: "L1",
+      site: "S1",
+      station: "oven",
+    });
+    expect(parseSeriesTags('line=L\\,1\\ a\\=b,serial=ü\\,"q"=1')).toBeUndefined();
+    expect(parseSeriesTags('line=L\\,1\\ a\\=b,serial=ü\\,"q"\\=1')).toEqual({
+      line: "L,1 a=b",
+      serial: 'ü,"q"=1',
+    });
+    expect(parseSeriesTags("station=ÖFEN_日本")).toEqual({ station: "ÖFEN_日本" });
+  });
+
+  it("gives no tags for a series without any", () => {
+    expect(parseSeriesTags(null)).toEqual({});
+    expect(parseSeriesTags("")).toEqual({});
+  });
+
+  it("refuses text that a backslash in a key or value makes ambiguous", () => {
+    // `a\` then the next tag, or one value `a,line=x`? Only the JSON answer can tell.
+    expect(parseSeriesTags("site=a\\,line=x")).toBeUndefined();
+    expect(parseSeriesTags("site=a\\b")).toBeUndefined();
+    expect(parseSeriesTags("site=a\\")).toBeUndefined();
+    expect(parseSeriesTags("site=a\\\\ b")).toBeUndefined();
+    expect(parseSeriesTags("site")).toBeUndefined();
+    expect(parseSeriesTags("=a")).toBeUndefined();
+  });
+});
+
+describe("csvFieldsSupported", () => {
+  it("takes fields whose header text is their name and not one of InfluxDB's own columns", () => {
+    expect(csvFieldsSupported(["z1_top_c", "o2_ppm"])).toBe(true);
+    expect(csvFieldsSupported([])).toBe(false);
+    expect(csvFieldsSupported(["a b"])).toBe(false);
+    expect(csvFieldsSupported(["tags"])).toBe(false);
+    expect(csvFieldsSupported(['a"'])).toBe(false);
+  });
+});
+
+describe("spoolCsv", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tracebox-spool-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const pieces = async function* (...texts: string[]) {
+    for (const text of texts) yield new TextEncoder().encode(text);
+  };
+  const header = csvHeader(["f", "g"]);
+
+  it("writes the answer to a file and counts its rows, across pieces", async () => {
+    const spool = await spoolCsv(
+      pieces("name,ta", "gs,time,f,g\nm,,1,2,\nm,", '"a=1,b=2",2,3,4\n'),
+      dir,
+      header,
+      () => {},
+    );
+    expect(spool.points).toBe(2);
+    expect(readFileSync(spool.path, "utf8")).toBe(
+      'name,tags,time,f,g\nm,,1,2,\nm,"a=1,b=2",2,3,4\n',
+    );
+    rmSync(spool.path);
+  });
+
+  it("leaves no file for an empty answer, nor for a wrong header or a failure", async () => {
+    expect(await spoolCsv(pieces(), dir, header, () => {})).toEqual({ path: "", points: 0 });
+    await expect(spoolCsv(pieces("name,tags,time,g,f\n"), dir, header, () => {})).rejects.toThrow(
+      /expected/,
+    );
+    let n = 0;
+    await expect(
+      spoolCsv(pieces(`${header}\n`, "m,,1,2,3\n"), dir, header, () => {
+        if (++n === 2) throw new Error("aborted");
+      }),
+    ).rejects.toThrow("aborted");
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});

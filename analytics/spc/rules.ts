@@ -253,9 +253,14 @@ export function applyRulesToColumns(
       `runLength must be an integer >= 2, got ${resolved.runLength}`,
     );
   }
-  const hits = ruleNames.flatMap((rule, order) =>
-    DETECTORS[rule](points, resolved).map((hit) => ({ ...hit, rule, order })),
-  );
-  hits.sort((a, b) => a.position - b.position || a.order - b.order);
-  return hits.map(({ order: _order, ...hit }) => hit);
+  const hits: RuleHit[] = [];
+  for (const rule of ruleNames) {
+    for (const { position, side } of DETECTORS[rule](points, resolved)) {
+      hits.push(side === undefined ? { position, rule } : { position, side, rule });
+    }
+  }
+  // Each rule's hits come in position order and the sort is stable: at one position, the hits
+  // stay in the set's rule order.
+  hits.sort((a, b) => a.position - b.position);
+  return hits;
 }

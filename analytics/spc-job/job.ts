@@ -21,6 +21,7 @@ import {
   type ResultTags,
   serialsField,
   seriesKey,
+  timestampText,
 } from "./lines.ts";
 import { type Flagged, patternLength, recallScopes } from "./recall.ts";
 import {
@@ -28,8 +29,10 @@ import {
   originsOf,
   type Readings,
   readReadings,
+  readReadingsTogether,
   type SerialIndex,
   type SourceTable,
+  sharedScanKey,
   sourceTable,
   unitsAtStations,
 } from "./source.ts";
@@ -132,19 +135,28 @@ async function saveState(
   state: MonitoringState,
   now: number,
 ): Promise<void> {
+  const params = {
+    c: name,
+    ts: state.cursor?.ts ?? null,
+    offset: state.cursor?.offset ?? 0,
+    subgroups: state.subgroups,
+    version: state.baselineVersion,
+    episode: state.episodeFrom,
+    history: JSON.stringify(state.history),
+    now,
+  };
+  // A backlog saves its state after every pass: an UPDATE of the row is a third of the cost of an
+  // INSERT OR REPLACE through the primary key, which only the first save needs.
+  const updated = await warehouse.connection.run(
+    `UPDATE spc_cursor SET cursor_ts = $ts, cursor_offset = $offset, subgroups = $subgroups, baseline_version = $version, episode_from = $episode, history = $history, updated_at = $now
+     WHERE characteristic = $c`,
+    params,
+  );
+  if (Number(updated.rowsChanged) > 0) return;
   await warehouse.run(
     `INSERT OR REPLACE INTO spc_cursor (characteristic, cursor_ts, cursor_offset, subgroups, baseline_version, episode_from, history, updated_at)
      VALUES ($c, $ts, $offset, $subgroups, $version, $episode, $history, $now)`,
-    {
-      c: name,
-      ts: state.cursor?.ts ?? null,
-      offset: state.cursor?.offset ?? 0,
-      subgroups: state.subgroups,
-      version: state.baselineVersion,
-      episode: state.episodeFrom,
-      history: JSON.stringify(state.history),
-      now,
-    },
+    params,
   );
 }
 
@@ -180,8 +192,12 @@ async function baselineFor(
   formed: { count: number; first(n: number): FormedSubgroup[] },
   options: SpcJobOptions,
   now: number,
+  known: { approved: Baseline | null },
 ): Promise<Baseline | null> {
-  const approved = await currentBaseline(ctx.warehouse, characteristic.name);
+  // The approved baseline cannot change while the job runs (approving one takes the warehouse,
+  // which this process holds): looked up once per characteristic, not once per pass.
+  const approved = known.approved ?? (await currentBaseline(ctx.warehouse, characteristic.name));
+  known.approved = approved;
   if (approved !== null) return approved;
   const { minSubgroups } = characteristic.baseline;
   const name = characteristic.name;
@@ -203,6 +219,7 @@ async function baselineFor(
       ...record,
       status: "approved",
     });
+    known.approved = baseline;
     ctx.log.info(
       { characteristic: name, version: baseline.version },
       "first baseline recorded and approved",
@@ -277,6 +294,7 @@ async function writePoints(
   judged: JudgedSeries,
   sequence: Sequence,
   phaseAt: (position: number) => 1 | 2,
+  stamps: (string | undefined)[],
   writer: (lines: string[]) => Promise<void>,
   batch: number,
   lines: PointLines,
@@ -287,7 +305,10 @@ async function writePoints(
     const end = Math.min(sequence.count, start + batch);
     const out: string[] = [];
     for (let position = start; position < end; position++) {
-      out.push(judged.line(position, lines, sequence, phaseAt(position)));
+      // Both charts of a subgroup carry its time: written out once.
+      const stamp = stamps[position] ?? timestampText(sequence.last[position] as number);
+      stamps[position] = stamp;
+      out.push(judged.line(position, lines, sequence, phaseAt(position), stamp));
     }
     await writer(out);
     written += out.length;
@@ -369,6 +390,69 @@ interface Pass {
   state: MonitoringState;
 }
 
+/** Readings of a characteristic read ahead, in a scan it shared with other fields of its source. */
+interface ReadAhead {
+  /** The clock when they were read: their `before` is this less `settleMs`. */
+  readonly now: number;
+  /** The cursor they were read from. */
+  readonly cursor: Cursor | null;
+  readonly readings: Readings;
+}
+
+function sameCursor(a: Cursor | null, b: Cursor | null): boolean {
+  return a === null || b === null ? a === b : a.ts === b.ts && a.offset === b.offset;
+}
+
+/**
+ * The readings of station signals that share a source but for their field (the zones of an oven),
+ * read in one scan per source rather than one scan each: with many fields in the `signal` table,
+ * the scans, not the judging, are most of a backlog's reading. By position in `characteristics`;
+ * a characteristic left out (alone on its source, or its readings out of order in the shared scan,
+ * or the scan failed) reads its own.
+ */
+async function readAhead(
+  ctx: SpcJobContext,
+  options: SpcJobOptions,
+): Promise<Map<number, ReadAhead>> {
+  const ahead = new Map<number, ReadAhead>();
+  const sources = new Map<string, { position: number; table: SourceTable }[]>();
+  for (const [position, characteristic] of ctx.characteristics.entries()) {
+    if (characteristic.source.kind !== "signal") continue;
+    const table = await sourceTable(ctx.warehouse, characteristic.source, options.features);
+    const key = sharedScanKey(table);
+    if (key === null) continue;
+    const members = sources.get(key) ?? [];
+    members.push({ position, table });
+    sources.set(key, members);
+  }
+  const now = ctx.now();
+  const before = now - options.settleMs;
+  for (const members of sources.values()) {
+    if (members.length < 2) continue;
+    try {
+      const cursors: (Cursor | null)[] = [];
+      for (const { position } of members) {
+        const name = (ctx.characteristics[position] as Characteristic).name;
+        cursors.push((await loadState(ctx.warehouse, name)).cursor);
+      }
+      const requests = members.map(({ table }, i) => ({
+        table,
+        range: { from: cursors[i]?.ts ?? null, skip: cursors[i]?.offset ?? 0, before },
+      }));
+      const readings = await readReadingsTogether(ctx.warehouse, requests);
+      readings.forEach((read, i) => {
+        const member = members[i];
+        if (read !== null && member !== undefined) {
+          ahead.set(member.position, { now, cursor: cursors[i] ?? null, readings: read });
+        }
+      });
+    } catch (error) {
+      ctx.log.warn({ err: error }, "reading fields of one source in one scan failed; reading each");
+    }
+  }
+  return ahead;
+}
+
 /**
  * A characteristic's run: its readings since the cursor are read at once (two numeric columns,
  * 16 bytes a reading) and judged in passes of at most `maxReadingsPerPass`. Each pass is committed
@@ -381,16 +465,20 @@ async function monitor(
   ctx: SpcJobContext,
   characteristic: Characteristic,
   options: SpcJobOptions,
+  ahead: ReadAhead | undefined,
 ): Promise<CharacteristicRun> {
-  const now = ctx.now();
+  const now = ahead?.now ?? ctx.now();
   const table = await sourceTable(ctx.warehouse, characteristic.source, options.features);
   let state = await loadState(ctx.warehouse, characteristic.name);
   const before = now - options.settleMs;
-  const readings = await readReadings(ctx.warehouse, table, {
-    from: state.cursor?.ts ?? null,
-    skip: state.cursor?.offset ?? 0,
-    before,
-  });
+  const readings =
+    ahead !== undefined && sameCursor(ahead.cursor, state.cursor)
+      ? ahead.readings
+      : await readReadings(ctx.warehouse, table, {
+          from: state.cursor?.ts ?? null,
+          skip: state.cursor?.offset ?? 0,
+          before,
+        });
   const run: CharacteristicRun = {
     name: characteristic.name,
     rowsIn: readings.ts.length,
@@ -399,6 +487,7 @@ async function monitor(
     violations: 0,
     baselineVersion: null,
   };
+  const known = { approved: null as Baseline | null };
   let start = 0;
   let share = options.maxReadingsPerPass;
   for (;;) {
@@ -418,6 +507,7 @@ async function monitor(
       slice,
       more,
       before,
+      known,
     );
     run.rowsOut += pass.rowsOut;
     run.subgroups += pass.subgroups;
@@ -440,6 +530,7 @@ async function judgePass(
   readings: Readings,
   more: boolean,
   settled: number,
+  known: { approved: Baseline | null },
 ): Promise<Pass> {
   const { warehouse } = ctx;
   const { name } = characteristic;
@@ -473,6 +564,7 @@ async function judgePass(
     { count: fresh, first: firstFormed },
     options,
     now,
+    known,
   );
   if (baseline === null) {
     const enough = fresh >= characteristic.baseline.minSubgroups;
@@ -523,6 +615,7 @@ async function judgePass(
   // repeats them on the next run, and a repeat overwrites itself (same series, same timestamps,
   // same alert ids).
   const write = influxWriter(ctx.influx, name);
+  const stamps: (string | undefined)[] = [];
   let written = 0;
   for (const series of judged) {
     const key = seriesKey("spc_point", {
@@ -534,6 +627,7 @@ async function judgePass(
       series,
       sequence,
       phaseAt,
+      stamps,
       write,
       options.writeBatchLines,
       new PointLines(key, baseline.version),
@@ -651,10 +745,13 @@ export async function runSpc(ctx: SpcJobContext): Promise<SpcRunResult> {
   const options: SpcJobOptions = { ...DEFAULT_SPC_JOB_OPTIONS, ...ctx.options };
   await ensureSpcTables(ctx.warehouse);
   const result: SpcRunResult = { rowsIn: 0, rowsOut: 0, characteristics: [] };
-  for (const characteristic of ctx.characteristics) {
+  const ahead = await readAhead(ctx, options);
+  for (const [position, characteristic] of ctx.characteristics.entries()) {
     let run: CharacteristicRun;
     try {
-      run = await monitor(ctx, characteristic, options);
+      const readings = ahead.get(position);
+      ahead.delete(position);
+      run = await monitor(ctx, characteristic, options, readings);
     } catch (error) {
       const failure =
         error instanceof SpcJobError

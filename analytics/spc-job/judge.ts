@@ -115,8 +115,17 @@ export interface JudgedSeries {
   readonly violations: readonly ColumnViolation[];
   /** The statistic a violation is about, and the limit it crossed (the centre line for run rules). */
   valueAndLimit(violation: ColumnViolation): { value: number; limit: number };
-  /** The `spc_point` line of the subgroup at `position` (≥ `firstPoint`). */
-  line(position: number, lines: PointLines, sequence: Sequence, phase: 1 | 2): string;
+  /**
+   * The `spc_point` line of the subgroup at `position` (≥ `firstPoint`); `stamp` is its last
+   * reading's time as `timestampText` writes it.
+   */
+  line(
+    position: number,
+    lines: PointLines,
+    sequence: Sequence,
+    phase: 1 | 2,
+    stamp: string,
+  ): string;
 }
 
 /**
@@ -167,7 +176,7 @@ function perPoint(series: Series, chart: ControlChart): JudgedSeries {
       }
       return { value: point.statistic, limit: shewhartLimit(violation, point) };
     },
-    line(position, lines, sequence, phase) {
+    line(position, lines, sequence, phase, stamp) {
       const point = pointAt(position);
       const value = "upper" in point ? point.upper : point.statistic;
       const mean = "mean" in point ? point.mean : undefined;
@@ -179,7 +188,7 @@ function perPoint(series: Series, chart: ControlChart): JudgedSeries {
         point.ucl,
         sizeAt(sequence, position),
         phase,
-        sequence.last[position] as number,
+        stamp,
         mean,
         lower,
       );
@@ -205,7 +214,7 @@ function asColumns(series: Series, chart: ColumnChart): JudgedSeries {
       };
       return { value: statistic[k] as number, limit: shewhartLimit(violation, point) };
     },
-    line(position, lines, sequence, phase) {
+    line(position, lines, sequence, phase, stamp) {
       return lines.line(
         statistic[position] as number,
         center[position] as number,
@@ -213,7 +222,7 @@ function asColumns(series: Series, chart: ColumnChart): JudgedSeries {
         ucl[position] as number,
         sizeAt(sequence, position),
         phase,
-        sequence.last[position] as number,
+        stamp,
       );
     },
   };

@@ -60,16 +60,21 @@ function float(value: number): string {
 /**
  * `spc_point` lines of one series. Written out by hand rather than through `line()`: a backlog run
  * writes one of these per subgroup and chart, millions at a time, and the fields are always the
- * same; the limits' text is kept while they do not change (the common case), so a point costs one
- * number formatted, not five. The result is what `Point` would give (fields sorted by name, floats
- * as `String(x)`); a unit test holds the two together.
+ * same. Everything up to `value=` is kept while the limits, phase and size do not change (the
+ * common case), so a point costs one number formatted and two strings joined, not five numbers.
+ * The result is what `Point` would give (fields sorted by name, floats as `String(x)`); a unit test
+ * holds the two together.
  */
 export class PointLines {
   private readonly head: string;
   private center = Number.NaN;
   private lcl = Number.NaN;
   private ucl = Number.NaN;
+  private phase = 0;
+  private size = -1;
   private limitsText: readonly [string, string, string] = ["", "", ""];
+  /** The line up to `value=` for the current limits, phase and size (EWMA and CUSUM have more). */
+  private prefix = "";
 
   constructor(key: string, baselineVersion: number) {
     this.head = `${key} baseline_version=${baselineVersion}i,cl=`;
@@ -77,7 +82,8 @@ export class PointLines {
 
   /**
    * One point. `mean` is the subgroup mean of EWMA and CUSUM points, `lower` the −C⁻ of a CUSUM
-   * point (whose `value` is C⁺); positional, as this runs once per point.
+   * point (whose `value` is C⁺); positional, as this runs once per point. `ts` may come already
+   * written out, ` ` first (`timestampText`), when several series share it.
    */
   line(
     value: number,
@@ -86,22 +92,38 @@ export class PointLines {
     ucl: number,
     subgroupSize: number,
     phase: 1 | 2,
-    ts: number,
+    ts: number | string,
     mean?: number,
     lower?: number,
   ): string {
-    if (center !== this.center || lcl !== this.lcl || ucl !== this.ucl) {
+    const limitsChanged = center !== this.center || lcl !== this.lcl || ucl !== this.ucl;
+    if (limitsChanged) {
       this.center = center;
       this.lcl = lcl;
       this.ucl = ucl;
       this.limitsText = [float(center), float(lcl), float(ucl)];
     }
     const [cl, lclText, uclText] = this.limitsText;
+    const tail = typeof ts === "string" ? ts : timestampText(ts);
+    if (mean === undefined && lower === undefined) {
+      if (limitsChanged || phase !== this.phase || subgroupSize !== this.size) {
+        this.phase = phase;
+        this.size = subgroupSize;
+        this.prefix = `${this.head}${cl},lcl=${lclText},phase=${phase}i,subgroup_size=${subgroupSize}i,ucl=${uclText},value=`;
+      }
+      return this.prefix + float(value) + tail;
+    }
+    this.size = -1;
     const extra =
       (lower !== undefined && Number.isFinite(lower) ? `,lower=${float(lower)}` : "") +
       (mean !== undefined && Number.isFinite(mean) ? `,mean=${float(mean)}` : "");
-    return `${this.head}${cl},lcl=${lclText}${extra},phase=${phase}i,subgroup_size=${subgroupSize}i,ucl=${uclText},value=${float(value)} ${ts}`;
+    return `${this.head}${cl},lcl=${lclText}${extra},phase=${phase}i,subgroup_size=${subgroupSize}i,ucl=${uclText},value=${float(value)}${tail}`;
   }
+}
+
+/** The end of a line: ` ` and the timestamp, epoch ms. */
+export function timestampText(ts: number): string {
+  return ` ${ts}`;
 }
 
 /**

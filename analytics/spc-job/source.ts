@@ -178,6 +178,123 @@ export async function readReadings(
   return withinRange(doubleColumns(await warehouse.connection.run(sql, params)), range);
 }
 
+/** The column a signal source is told apart by among the fields of one station. */
+const SHARED_SCAN_COLUMN = "field";
+
+/**
+ * Which station signals can be read in one scan: those whose source is the same but for its field
+ * (the zones of one oven, the sensors of one hall). Null for sources of one row per unit, which are
+ * ordered by serial too, and read alone.
+ */
+export function sharedScanKey(table: SourceTable): string | null {
+  if (table.serial !== null) return null;
+  const rest = table.filters.filter(([column]) => column !== SHARED_SCAN_COLUMN);
+  if (rest.length !== table.filters.length - 1) return null;
+  return JSON.stringify([table.table, table.value, table.ts, rest]);
+}
+
+/**
+ * The readings of several station signals with the same `sharedScanKey`, in one scan of the table
+ * where reading them one by one would scan it once each. The scan is not sorted (a sort of every
+ * field's readings costs more than the scan): each field's readings are checked to be in time order,
+ * ties by value, as `readReadings` orders them, and a field whose readings are not comes back null,
+ * to be read alone. The same `before` for all; each range's own start is applied to its readings.
+ */
+export async function readReadingsTogether(
+  warehouse: SpcWarehouse,
+  requests: readonly { table: SourceTable; range: ReadingRange }[],
+): Promise<(Readings | null)[]> {
+  const [first] = requests;
+  if (first === undefined) return [];
+  const params: Record<string, SqlValue> = { before: first.range.before };
+  const shared: SourceTable = {
+    ...first.table,
+    filters: first.table.filters.filter(([column]) => column !== SHARED_SCAN_COLUMN),
+  };
+  // Two characteristics may chart the same field (another chart, other rules): one copy each field.
+  const fields: string[] = [];
+  const fieldOf = requests.map((request) => {
+    const field = request.table.filters.find(([column]) => column === SHARED_SCAN_COLUMN)?.[1];
+    const known = fields.indexOf(field ?? "");
+    if (known >= 0) return known;
+    fields.push(field ?? "");
+    return fields.length - 1;
+  });
+  const keys = fields.map((field, k) => {
+    params[`k${k}`] = field;
+    return `$k${k}`;
+  });
+  const column = quoteIdentifier(SHARED_SCAN_COLUMN);
+  const ts = quoteIdentifier(shared.ts);
+  const value = quoteIdentifier(shared.value);
+  const conditions = [
+    filterSql(shared, params),
+    `list_contains([${keys.join(", ")}], ${column})`,
+    `${value} IS NOT NULL`,
+    `isfinite(${value}::DOUBLE)`,
+    `${ts} < $before`,
+  ];
+  const starts = requests.map((request) => request.range.from);
+  if (!starts.includes(null)) {
+    conditions.push(`${ts} >= $from`);
+    params.from = Math.min(...(starts as number[]));
+  }
+  const which = `CASE ${column} ${keys.map((key, k) => `WHEN ${key} THEN ${k}`).join(" ")} END`;
+  const sql = `SELECT ${ts}::DOUBLE AS ts, ${value}::DOUBLE AS value, ${which} AS k FROM ${quoteIdentifier(shared.table)} WHERE ${conditions.filter(Boolean).join(" AND ")}`;
+  const result = await warehouse.connection.run(sql, params);
+
+  const capacity = Math.ceil(result.rowCount / fields.length) + 1024;
+  const columns = fields.map(() => ({
+    ts: new Float64Array(capacity),
+    values: new Float64Array(capacity),
+    length: 0,
+  }));
+  for (let c = 0; c < result.chunkCount; c++) {
+    const chunk = result.getChunk(c);
+    const tsVector = chunk.getColumnVector(0);
+    const valueVector = chunk.getColumnVector(1);
+    const keyVector = chunk.getColumnVector(2);
+    const rows = chunk.rowCount;
+    for (let row = 0; row < rows; row++) {
+      const target = columns[numberAt(keyVector, row)];
+      if (target === undefined) continue;
+      if (target.length === target.ts.length) {
+        const grown = {
+          ts: new Float64Array(target.length * 2),
+          values: new Float64Array(target.length * 2),
+        };
+        grown.ts.set(target.ts);
+        grown.values.set(target.values);
+        target.ts = grown.ts;
+        target.values = grown.values;
+      }
+      target.ts[target.length] = numberAt(tsVector, row);
+      target.values[target.length] = numberAt(valueVector, row);
+      target.length++;
+    }
+  }
+  const read = columns.map((column) => {
+    const readings = {
+      ts: column.ts.subarray(0, column.length),
+      values: column.values.subarray(0, column.length),
+    };
+    return inReadingOrder(readings) ? readings : null;
+  });
+  return requests.map((request, i) => {
+    const readings = read[fieldOf[i] as number];
+    return readings ? withinRange(readings, request.range) : null;
+  });
+}
+
+/** In time order, ties by value: the order `readReadings` gives a station signal. */
+function inReadingOrder({ ts, values }: Readings): boolean {
+  for (let i = 1; i < ts.length; i++) {
+    const step = (ts[i] as number) - (ts[i - 1] as number);
+    if (step < 0 || (step === 0 && (values[i] as number) < (values[i - 1] as number))) return false;
+  }
+  return true;
+}
+
 /** Site, line and station of a signal's readings in a time range. */
 export interface Origin {
   site: string;

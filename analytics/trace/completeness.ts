@@ -1,12 +1,10 @@
 import type { DuckDBAppender } from "@duckdb/node-api";
-import { dayOf } from "./catalog.ts";
 import type { TraceSession } from "./session.ts";
 import { literal } from "./tables.ts";
 import type { Completeness, Gap, MaterialLevel, ProcessLevel } from "./types.ts";
 
 const DAY_MS = 86_400_000;
 /** How far around a batch's visits streams are read to learn their usual interval, ms. */
-const LOOKAROUND_MS = 5 * 60_000;
 /** How far around a batch's visits the product's route and bill of materials are learned, ms. */
 const NEIGHBOURHOOD_MS = 2 * 3_600_000;
 const HOUR_MS = 3_600_000;
@@ -637,19 +635,6 @@ async function readProductContext(
   lines: readonly { site: string; line: string }[],
 ): Promise<ProductContext> {
   const o = session.options;
-  const dayWindow = {
-    d0: dayOf(near.from),
-    d1: dayOf(near.to),
-    t0: BigInt(near.from),
-    t1: BigInt(near.to),
-  };
-  const eventWindow = {
-    d0: dayOf(day.from),
-    d1: dayOf(day.to),
-    t0: BigInt(day.from),
-    t1: BigInt(day.to),
-  };
-  const inDays = "day BETWEEN CAST($d0 AS DATE) AND CAST($d1 AS DATE) AND ts BETWEEN $t0 AND $t1";
   // What InfluxDB holds beyond the cold sources, for the neighbourhood (route, materials, events).
   for (const measurement of ["unit", "test", "spi", "placement"])
     await session.tail.measurement(measurement, near.from, near.to);
@@ -670,7 +655,7 @@ async function readProductContext(
   }>(
     `WITH u AS (
        SELECT serial, site, line, station, min(ts) AS first, any_value(product) AS product
-       FROM unit_event WHERE ${inDays} AND (${lineFilter}) AND serial IS NOT NULL AND event = 'start'
+       FROM ${session.from("unit_event", near)} WHERE (${lineFilter}) AND serial IS NOT NULL AND event = 'start'
        GROUP BY serial, site, line, station
      ), p AS (
        SELECT serial, any_value(product) FILTER (WHERE product IS NOT NULL) AS product FROM u GROUP BY serial
@@ -682,7 +667,6 @@ async function readProductContext(
      SELECT r.product, r.site, r.line, r.station, count(DISTINCT r.serial) / any_value(t.units) AS share, median(r.position) AS position
      FROM r JOIN totals t ON t.product IS NOT DISTINCT FROM r.product AND t.site = r.site AND t.line = r.line
      GROUP BY r.product, r.site, r.line, r.station`,
-    dayWindow,
   );
   const routes = new Map<string, string[]>();
   for (const [key, rows] of groupBy(routeRows, (r) => routeKey(r.product, r.site, r.line))) {
@@ -704,18 +688,17 @@ async function readProductContext(
     share: number;
   }>(
     `WITH visits AS (
-       SELECT serial, site, line, station, any_value(product) AS product FROM unit_event
-       WHERE ${inDays} AND (${lineFilter}) AND serial IS NOT NULL GROUP BY ALL
+       SELECT serial, site, line, station, any_value(product) AS product FROM ${session.from("unit_event", near)}
+       WHERE (${lineFilter}) AND serial IS NOT NULL GROUP BY ALL
      ), products AS (SELECT serial, any_value(product) FILTER (WHERE product IS NOT NULL) AS product FROM visits GROUP BY serial),
      results AS (
-       SELECT DISTINCT serial, station FROM test_result WHERE ${inDays} AND (${lineFilter})
-       UNION SELECT DISTINCT serial, station FROM spi_board WHERE ${inDays} AND (${lineFilter})
+       SELECT DISTINCT serial, station FROM ${session.from("test_result", near)} WHERE (${lineFilter})
+       UNION SELECT DISTINCT serial, station FROM ${session.from("spi_board", near)} WHERE (${lineFilter})
      )
      SELECT p.product, v.site, v.line, v.station, count(r.serial) / count(*) AS share
      FROM (SELECT DISTINCT serial, site, line, station FROM visits) v JOIN products p USING (serial)
      LEFT JOIN results r ON r.serial = v.serial AND r.station = v.station
      GROUP BY p.product, v.site, v.line, v.station`,
-    dayWindow,
   );
   const resultStations = new Map<string, Set<string>>();
   for (const r of resultRows) {
@@ -737,18 +720,16 @@ async function readProductContext(
     stations: string[];
   }>(
     `WITH products AS (
-       SELECT serial, any_value(product) FILTER (WHERE product IS NOT NULL) AS product FROM unit_event
-       WHERE ${inDays} AND (${lineFilter}) AND serial IS NOT NULL GROUP BY serial
+       SELECT serial, any_value(product) FILTER (WHERE product IS NOT NULL) AS product FROM ${session.from("unit_event", near)}
+       WHERE (${lineFilter}) AND serial IS NOT NULL GROUP BY serial
      ), pl AS (
-       SELECT p.serial, p.site, p.line, p.station, p.ref, p.lot, pr.product FROM placement p JOIN products pr USING (serial)
-       WHERE p.day BETWEEN CAST($d0 AS DATE) AND CAST($d1 AS DATE) AND p.ts BETWEEN $t0 AND $t1
+       SELECT p.serial, p.site, p.line, p.station, p.ref, p.lot, pr.product FROM ${session.from("placement", near)} p JOIN products pr USING (serial)
      ), units AS (SELECT product, site, line, count(DISTINCT serial) AS n FROM pl GROUP BY ALL)
      SELECT pl.product, pl.site, pl.line, pl.ref, count(DISTINCT pl.serial) / any_value(units.n) AS share,
        count(*) FILTER (WHERE NOT (lower(trim(coalesce(pl.lot, ''))) IN ${lowerList(o.unknownLots)})) AS known, count(*) AS placements,
        list(DISTINCT pl.station) AS stations
      FROM pl JOIN units ON units.product IS NOT DISTINCT FROM pl.product AND units.site = pl.site AND units.line = pl.line
      GROUP BY pl.product, pl.site, pl.line, pl.ref`,
-    dayWindow,
   );
   const boms = new Map<string, { refs: string[]; lotShare: number; stations: Set<string> }>();
   for (const [key, rows] of groupBy(bomRows, (r) => routeKey(r.product, r.site, r.line))) {
@@ -766,8 +747,7 @@ async function readProductContext(
   const eventLines = new Set(
     (
       await session.all<{ site: string; line: string }>(
-        `SELECT DISTINCT site, line FROM station_event WHERE ${inDays} AND (${lineFilter})`,
-        eventWindow,
+        `SELECT DISTINCT site, line FROM ${session.from("station_event", day)} WHERE (${lineFilter})`,
       )
     ).map((r) => `${r.site}\u0000${r.line}`),
   );
@@ -779,10 +759,6 @@ async function readNeighbourhood(session: TraceSession, span: Span): Promise<Nei
   const lines = await session.all<{ site: string; line: string }>(
     "SELECT DISTINCT site, line FROM x_visits WHERE serial IN (SELECT serial FROM batch_serial)",
   );
-  const lineFilter =
-    lines.length === 0
-      ? "false"
-      : lines.map((l) => `(site = ${literal(l.site)} AND line = ${literal(l.line)})`).join(" OR ");
   const { routes, resultStations, boms, eventLines } = await productContext(session, span, lines);
   const hasResult = new Set(
     (
@@ -799,59 +775,12 @@ async function readNeighbourhood(session: TraceSession, span: Span): Promise<Nei
     (p) => p.serial,
   );
 
-  // Streams around the batch: their usual interval, and where they stop for longer than gapFactor times it.
-  await session.tail.measurement(
-    o.ingestMeasurement,
-    span.from - LOOKAROUND_MS,
-    span.to + LOOKAROUND_MS,
-  );
-  const around = { from: span.from - LOOKAROUND_MS, to: span.to + LOOKAROUND_MS };
-  const aroundWindow = {
-    d0: dayOf(around.from),
-    d1: dayOf(around.to),
-    t0: BigInt(around.from),
-    t1: BigInt(around.to),
-  };
-  const envLines = o.siteLines.map((l) => `line = ${literal(l)}`).join(" OR ");
-  const stations = await session.all<{ site: string; line: string; station: string }>(
-    "SELECT DISTINCT site, line, station FROM x_visits WHERE serial IN (SELECT serial FROM batch_serial)",
-  );
-  // The tail around the visits too: a stream's usual interval and its gaps are judged on all of it.
-  const lineKeys = [...new Set(lines.map((l) => JSON.stringify([l.site, l.line])))].map(
-    (k) => JSON.parse(k) as [string, string],
-  );
-  await session.tail.windows([
-    ...stations.map((v) => ({
-      site: v.site,
-      lines: [v.line],
-      station: v.station,
-      measurements: undefined,
-      from: around.from,
-      to: around.to,
-    })),
-    ...lineKeys.map(([site, line]) => ({
-      site,
-      lines: [...new Set([line, ...o.siteLines])],
-      station: undefined,
-      measurements: o.environmentMeasurements,
-      from: around.from,
-      to: around.to,
-    })),
-  ]);
-  const stationFilter = stations.map(
-    (v) =>
-      `(site = ${literal(v.site)} AND line = ${literal(v.line)} AND station = ${literal(v.station)})`,
-  );
-  const envFilter = `(measurement IN ${lowerList(o.environmentMeasurements)} AND (${lineFilter}${envLines ? ` OR ${envLines}` : ""}))`;
-  const streamScope = `(${[...stationFilter, envFilter, `measurement = ${literal(o.ingestMeasurement)}`].join(" OR ")})`;
+  // Streams around the batch (what stageBatch read into x_window): their usual interval, and
+  // where they stop for longer than gapFactor times it.
   await session.run(
     `CREATE OR REPLACE TEMP TABLE x_stream AS
-     WITH s AS (
-       SELECT DISTINCT site, line, station, measurement, ts FROM signal
-       WHERE day BETWEEN CAST($d0 AS DATE) AND CAST($d1 AS DATE) AND ts BETWEEN $t0 AND $t1 AND serial IS NULL AND ${streamScope}
-     )
+     WITH s AS (SELECT DISTINCT site, line, station, measurement, ts FROM x_window WHERE serial IS NULL)
      SELECT *, ts - lag(ts) OVER (PARTITION BY site, line, station, measurement ORDER BY ts) AS dt FROM s`,
-    aroundWindow,
   );
   const streams = (
     await session.all<Stream>(

@@ -36,6 +36,9 @@ export const TraceSectionSchema = Type.Object(
     exportBatchSerials: Type.Optional(
       Type.Integer({ minimum: 1, description: "a positive integer" }),
     ),
+    threads: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 256, description: "a number of threads, 1 to 256" }),
+    ),
     memoryLimit: Type.Optional(
       Type.String({
         pattern: "^\\d+(\\.\\d+)?\\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",

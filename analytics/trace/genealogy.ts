@@ -1,7 +1,7 @@
 import { TraceError } from "./errors.ts";
 import { unknownSerial } from "./record.ts";
 import type { TraceSession } from "./session.ts";
-import { containerChainSql, resetStage, stageGenealogy } from "./stage.ts";
+import { containerChainSql, packsSince, resetStage, stageGenealogy } from "./stage.ts";
 import type { Container, Placement, Visit } from "./types.ts";
 
 /** A lot of one part, as it went into a unit. */
@@ -204,7 +204,7 @@ export async function traceForward(session: TraceSession, scope: ForwardScope): 
      FROM a LEFT JOIN last USING (serial) ORDER BY a.serial`,
   );
   const chain = await session.all<Container & { serial: string }>(
-    `${containerChainSql("SELECT serial FROM affected", since == null ? undefined : String(since - 86_400_000))} ORDER BY serial, level, ts`,
+    `${containerChainSql("SELECT serial FROM affected", packsSince(session, since ?? undefined))} ORDER BY serial, level, ts`,
   );
   const chains = new Map<string, (Container & { serial: string })[]>();
   for (const c of chain) {

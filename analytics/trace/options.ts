@@ -37,6 +37,8 @@ export interface TraceOptions {
   memoryLimit: string;
   /** Where DuckDB spills; default `<os tmpdir>/tracebox-trace`. */
   tempDirectory: string;
+  /** DuckDB threads per query: one keeps a single serial's many small queries cheapest (and lets requests run side by side); raise it for bulk exports; default 1. */
+  threads: number;
   /** How long a listing of the archive is reused before the directory is read again, ms; default 5000. */
   catalogTtlMs: number;
   /** The clock, epoch ms; default Date.now. */
@@ -59,6 +61,7 @@ export const DEFAULT_TRACE_OPTIONS: Readonly<TraceOptions> = Object.freeze({
   anchorEvery: 10_000,
   memoryLimit: "1GB",
   tempDirectory: join(tmpdir(), "tracebox-trace"),
+  threads: 1,
   catalogTtlMs: 5000,
   now: () => Date.now(),
 } satisfies TraceOptions);
@@ -91,6 +94,7 @@ export function resolveTraceOptions(options: Partial<TraceOptions> = {}): TraceO
     ["tailSerialsPerQuery", o.tailSerialsPerQuery],
     ["exportBatchSerials", o.exportBatchSerials],
     ["anchorEvery", o.anchorEvery],
+    ["threads", o.threads],
   ] as const) {
     if (!(Number.isInteger(value) && value >= 1))
       throw badOption(field, value, "a positive integer");

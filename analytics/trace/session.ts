@@ -1,6 +1,8 @@
 import type { DuckDBConnection, DuckDBValue } from "@duckdb/node-api";
 import type { TraceOptions } from "./options.ts";
+import { type TableSources, tableSources, unionSql, type Window } from "./sources.ts";
 import type { SourcePlan, TailInflux } from "./store.ts";
+import { quote } from "./tables.ts";
 import { InfluxTail, type TailState } from "./tail.ts";
 
 /** A bound value: never spliced into SQL text. */
@@ -16,6 +18,7 @@ export class TraceSession {
   constructor(
     readonly connection: DuckDBConnection,
     readonly plan: SourcePlan,
+    private readonly sources: ReadonlyMap<string, TableSources>,
     readonly options: TraceOptions,
     influx: TailInflux | undefined,
     private readonly release: () => Promise<void>,
@@ -30,6 +33,17 @@ export class TraceSession {
    */
   memo<T>(key: string, compute: () => Promise<T>): Promise<T> {
     return this.cache(key, compute);
+  }
+
+  /**
+   * A table's rows for a query: with a window, only the sources (archive files, warehouse, tail)
+   * that can hold rows of it, and only its rows (`ts` within, both ends included); without, the
+   * session's view of the table. SQL text to put after FROM.
+   */
+  from(table: string, window?: Window): string {
+    if (window === undefined) return quote(table);
+    const union = unionSql(tableSources(table, this.sources), window, this.tail.loaded.has(table));
+    return `(SELECT * FROM ${union} WHERE ts BETWEEN ${Math.floor(window.from)} AND ${Math.ceil(window.to)})`;
   }
 
   /** Rows as plain objects; BIGINT as number when it is a safe integer, DATE as `YYYY-MM-DD`. */

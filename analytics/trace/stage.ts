@@ -1,4 +1,3 @@
-import { dayOf } from "./catalog.ts";
 import type { TraceSession } from "./session.ts";
 import { literal, quote } from "./tables.ts";
 import type { TailWindow } from "./tail.ts";
@@ -275,7 +274,12 @@ export async function stageBatch(
   await stageVisits(session);
   const span = await visitSpan(session);
   if (span) {
-    await session.tail.windows(await tailWindows(session));
+    await session.tail.windows(await tailWindows(session, span));
+    await session.tail.measurement(
+      session.options.ingestMeasurement,
+      span.from - LOOKAROUND_MS,
+      span.to + LOOKAROUND_MS,
+    );
     await stageWindows(session, span, mode);
   }
   await stageUnitRecords(session, mode);
@@ -357,64 +361,87 @@ SELECT serial, CAST(row_number() OVER (PARTITION BY serial ORDER BY coalesce(sta
 FROM v`);
 }
 
-/** The InfluxDB windows a batch needs: each visit's station, and its line's environment. */
-async function tailWindows(session: TraceSession): Promise<TailWindow[]> {
-  const visits = await session.all<{
-    site: string;
-    line: string;
-    station: string;
-    start: number;
-    complete: number;
-  }>(
-    `SELECT site, line, station, start, complete FROM x_visits
+/**
+ * The InfluxDB windows a batch needs: each visited station, and its line's environment, over the
+ * batch's span and the minutes around it (one window per place: the tail merges them anyway).
+ */
+async function tailWindows(session: TraceSession, span: Span): Promise<TailWindow[]> {
+  const stations = await session.all<{ site: string; line: string; station: string }>(
+    `SELECT DISTINCT site, line, station FROM x_visits
      WHERE serial IN (SELECT serial FROM batch_serial) AND start IS NOT NULL AND complete IS NOT NULL`,
   );
   const { environmentMeasurements, siteLines } = session.options;
+  const from = span.from - LOOKAROUND_MS;
+  const to = span.to + LOOKAROUND_MS;
   const windows: TailWindow[] = [];
-  for (const visit of visits) {
+  for (const v of stations) {
     windows.push({
-      site: visit.site,
-      lines: [visit.line],
-      station: visit.station,
+      site: v.site,
+      lines: [v.line],
+      station: v.station,
       measurements: undefined,
-      from: visit.start,
-      to: visit.complete,
+      from,
+      to,
     });
+  }
+  for (const key of new Set(stations.map((v) => JSON.stringify([v.site, v.line])))) {
+    const [site, line] = JSON.parse(key) as [string, string];
     windows.push({
-      site: visit.site,
-      lines: [...new Set([visit.line, ...siteLines])],
+      site,
+      lines: [...new Set([line, ...siteLines])],
       station: undefined,
       measurements: environmentMeasurements,
-      from: visit.start,
-      to: visit.complete,
+      from,
+      to,
     });
   }
   return windows;
-}
-
-function dayParams(span: Span): { d0: string; d1: string; t0: bigint; t1: bigint } {
-  return { d0: dayOf(span.from), d1: dayOf(span.to), t0: BigInt(span.from), t1: BigInt(span.to) };
 }
 
 function inList(values: readonly string[]): string {
   return values.length === 0 ? "(NULL)" : `(${values.map(literal).join(", ")})`;
 }
 
+/** How far around a batch's visits signals are read, for their usual interval and gaps, ms. */
+export const LOOKAROUND_MS = 5 * 60_000;
+
+/**
+ * One read of `signal` for the whole batch — its lines' and halls' signals and the ingestor's
+ * self-metrics from `LOOKAROUND_MS` before its first visit to as long after its last — into
+ * `x_window`; each visit's signals and environment, their counts, and (in completeness) the
+ * streams' usual intervals and gaps are taken from there.
+ */
 async function stageWindows(session: TraceSession, span: Span, mode: StageMode): Promise<void> {
-  const { environmentMeasurements, siteLines } = session.options;
+  const { environmentMeasurements, siteLines, ingestMeasurement } = session.options;
   const env = inList(environmentMeasurements);
+  const lines = await session.all<{ site: string; line: string }>(
+    "SELECT DISTINCT site, line FROM x_visits WHERE serial IN (SELECT serial FROM batch_serial)",
+  );
+  const sites = [...new Set(lines.map((l) => l.site))];
+  const scope = [
+    ...lines.map((l) => `(site = ${literal(l.site)} AND line = ${literal(l.line)})`),
+    ...(siteLines.length > 0
+      ? sites.map((site) => `(site = ${literal(site)} AND line IN ${inList(siteLines)})`)
+      : []),
+    `measurement = ${literal(ingestMeasurement)}`,
+  ].join(" OR ");
+  const around = { from: span.from - LOOKAROUND_MS, to: span.to + LOOKAROUND_MS };
+  await session.run(
+    `CREATE OR REPLACE TEMP TABLE x_window AS
+     SELECT measurement, site, line, station, serial, field, value, ts FROM ${session.from("signal", around)}
+     WHERE (${scope}) AND (serial IS NULL OR serial IN (SELECT serial FROM batch_serial))`,
+  );
   const visitBuckets = `SELECT serial, visit, site, line, station, start, complete,
       unnest(range(start // ${BUCKET_MS}, complete // ${BUCKET_MS} + 1)) AS bucket
     FROM x_visits WHERE serial IN (SELECT serial FROM batch_serial) AND start IS NOT NULL AND complete IS NOT NULL`;
-  const window = `day BETWEEN CAST($d0 AS DATE) AND CAST($d1 AS DATE) AND ts BETWEEN $t0 AND $t1`;
   // Equality on the minute bucket keeps the join a hash join: a signal sample meets only the few
   // visits of its station that cover its minute (an oven holds a dozen boards at once).
+  const signals = `WITH vb AS (${visitBuckets}),
+s AS (SELECT * FROM x_window WHERE measurement NOT IN ${env} AND station IS NOT NULL)`;
   const signalJoin = `FROM s JOIN vb ON s.site = vb.site AND s.line = vb.line AND s.station = vb.station AND s.ts // ${BUCKET_MS} = vb.bucket
 WHERE s.ts BETWEEN vb.start AND vb.complete AND (s.serial IS NULL OR s.serial = vb.serial)`;
-  const signals = `WITH vb AS (${visitBuckets}),
-s AS (SELECT measurement, site, line, station, serial, field, value, ts FROM signal WHERE ${window} AND measurement NOT IN ${env})`;
   const environment = `WITH vb AS (${visitBuckets}),
-e AS (SELECT measurement, site, line, station, field, value, ts FROM signal WHERE ${window} AND measurement IN ${env} AND serial IS NULL),
+e AS (SELECT * FROM x_window WHERE measurement IN ${env} AND serial IS NULL),
 matched AS (
   SELECT vb.serial, vb.visit, e.measurement, e.site, e.line, e.station, e.ts, e.field, e.value
   FROM e JOIN vb ON e.site = vb.site AND e.line = vb.line AND e.ts // ${BUCKET_MS} = vb.bucket
@@ -427,49 +454,35 @@ matched AS (
   if (mode === "record") {
     await session.run(
       `INSERT INTO x_signals ${signals}
-SELECT vb.serial, vb.visit, s.measurement, s.site, s.line, s.station, s.serial, s.ts, s.field, s.value ${signalJoin}`,
-      dayParams(span),
-    );
-    await session.run(
-      `INSERT INTO x_environment ${environment} SELECT * FROM matched`,
-      dayParams(span),
-    );
-    await session.run(
-      `INSERT INTO x_signal_count SELECT serial, visit, measurement, count(DISTINCT ts) FROM x_signals
-       WHERE serial IN (SELECT serial FROM batch_serial) GROUP BY ALL
-       UNION ALL SELECT serial, visit, '', count(*) FROM x_environment WHERE serial IN (SELECT serial FROM batch_serial) GROUP BY ALL`,
+SELECT vb.serial, vb.visit, s.measurement, s.site, s.line, s.station, s.serial, s.ts, s.field, s.value ${signalJoin};
+INSERT INTO x_environment ${environment} SELECT * FROM matched;
+INSERT INTO x_signal_count SELECT serial, visit, measurement, count(DISTINCT ts) FROM x_signals
+  WHERE serial IN (SELECT serial FROM batch_serial) GROUP BY ALL
+  UNION ALL SELECT serial, visit, '', count(*) FROM x_environment WHERE serial IN (SELECT serial FROM batch_serial) GROUP BY ALL;`,
     );
   } else {
     await session.run(
       `INSERT INTO x_signal_count ${signals}
-SELECT vb.serial, vb.visit, s.measurement, count(DISTINCT s.ts) ${signalJoin} GROUP BY ALL`,
-      dayParams(span),
-    );
-    await session.run(
-      `INSERT INTO x_signal_count ${environment} SELECT serial, visit, '', count(*) FROM matched GROUP BY ALL`,
-      dayParams(span),
+SELECT vb.serial, vb.visit, s.measurement, count(DISTINCT s.ts) ${signalJoin} GROUP BY ALL;
+INSERT INTO x_signal_count ${environment} SELECT serial, visit, '', count(*) FROM matched GROUP BY ALL;`,
     );
   }
   await session.run(
     `INSERT INTO x_events
 SELECT v.serial, v.visit, ev.site, ev.line, ev.station, ev.ts, ev.kind, ev.code, ev.message
-FROM (SELECT * FROM station_event WHERE ${window}) ev
+FROM ${session.from("station_event", span)} ev
 JOIN x_visits v ON ev.site = v.site AND ev.line = v.line AND ev.station = v.station AND ev.ts BETWEEN v.start AND v.complete
 WHERE v.serial IN (SELECT serial FROM batch_serial)`,
-    dayParams(span),
   );
 }
 
-/** Days spanned by a staged table's rows of the batch, for pruning the archive's day partitions. */
-async function stagedDays(
-  session: TraceSession,
-  table: string,
-): Promise<{ d0: string; d1: string } | undefined> {
+/** The time span of a staged table's rows of the batch: where their pads / measurements are. */
+async function stagedSpan(session: TraceSession, table: string): Promise<Span | undefined> {
   const [row] = await session.all<{ lo: number | null; hi: number | null }>(
     `SELECT min(ts) AS lo, max(ts) AS hi FROM ${stagedTable(table)} WHERE serial IN (SELECT serial FROM batch_serial)`,
   );
   if (row?.lo == null || row.hi == null) return undefined;
-  return { d0: dayOf(row.lo), d1: dayOf(row.hi) };
+  return { from: row.lo, to: row.hi };
 }
 
 async function stageUnitRecords(session: TraceSession, mode: StageMode): Promise<void> {
@@ -484,37 +497,35 @@ async function stageUnitRecords(session: TraceSession, mode: StageMode): Promise
     `INSERT INTO x_materials SELECT serial, site, line, station, ts, ref, part, lot, supplier, date_code, reel FROM placement WHERE ${mine}`,
   );
   if (mode === "assess") return;
-  // Pads and test measurements carry their board's / test's timestamp (the contract): the days of
-  // those rows are the only partitions to read.
-  const spiDays = await stagedDays(session, "spi");
-  if (spiDays)
+  // Pads and test measurements carry their board's / test's timestamp (the contract): the time
+  // span of those rows is all there is to read.
+  const spi = await stagedSpan(session, "spi");
+  if (spi)
     await session.run(
       `INSERT INTO x_spi_pads SELECT serial, site, line, station, ts, ref, volume_pct, height_um, area_pct, offset_x_um, offset_y_um
-       FROM spi_pad WHERE ${mine} AND day BETWEEN CAST($d0 AS DATE) AND CAST($d1 AS DATE)`,
-      spiDays,
+       FROM ${session.from("spi_pad", spi)} WHERE ${mine}`,
     );
-  const testDays = await stagedDays(session, "tests");
-  if (testDays) {
+  const tests = await stagedSpan(session, "tests");
+  if (tests)
     await session.run(
       `INSERT INTO x_test_measurements SELECT serial, site, line, station, ts, kind, name, value, low, high, unit, pass
-       FROM test_measurement WHERE ${mine} AND day BETWEEN CAST($d0 AS DATE) AND CAST($d1 AS DATE)`,
-      testDays,
+       FROM ${session.from("test_measurement", tests)} WHERE ${mine};
+       INSERT INTO x_test_defects SELECT serial, site, line, station, ts, kind, code, ref, count
+       FROM ${session.from("test_defect", tests)} WHERE ${mine};`,
     );
-    await session.run(
-      `INSERT INTO x_test_defects SELECT serial, site, line, station, ts, kind, code, ref, count
-       FROM test_defect WHERE ${mine} AND day BETWEEN CAST($d0 AS DATE) AND CAST($d1 AS DATE)`,
-      testDays,
-    );
-  }
 }
 
-/** Containers holding each serial, box then pallet then shipment, as the `pack` records nest them. */
-export function containerChainSql(seed: string, since: string | undefined): string {
-  const recent = since === undefined ? "" : ` WHERE ts >= ${since}`;
+/**
+ * Containers holding each serial, box then pallet then shipment, as the `pack` records nest them.
+ * `packs` is the pack rows to read (a table or a windowed source); a box is unnested only when its
+ * JSON text names one of the seed serials.
+ */
+export function containerChainSql(seed: string, packs: string): string {
   return `WITH RECURSIVE p AS (
-  SELECT kind, container, site, line, station, destination, ts, serials, containers FROM pack${recent}
+  SELECT kind, container, site, line, station, destination, ts, serials, containers FROM ${packs}
 ), members AS (
-  SELECT p.*, unnest(from_json(p.serials, '["VARCHAR"]')) AS member FROM p WHERE p.serials IS NOT NULL
+  SELECT p.*, unnest(from_json(p.serials, '["VARCHAR"]')) AS member FROM p
+  WHERE p.serials IS NOT NULL AND EXISTS (SELECT 1 FROM (${seed}) s(serial) WHERE contains(p.serials, '"' || s.serial || '"'))
 ), nested AS (
   SELECT p.*, unnest(from_json(p.containers, '["VARCHAR"]')) AS member FROM p WHERE p.containers IS NOT NULL
 ), chain(serial, level, kind, container, holds, site, line, station, ts, destination) AS (
@@ -528,9 +539,14 @@ SELECT serial, CAST(level AS INTEGER) AS level, kind, container, holds, site, li
 }
 
 async function stageContainers(session: TraceSession, span: Span | undefined): Promise<void> {
-  // A unit is packed after its first visit: older packs need not be read.
-  const since = span === undefined ? undefined : String(Math.floor(span.from) - DAY_MS);
   await session.run(
-    `INSERT INTO x_containers ${containerChainSql("SELECT serial FROM batch_serial", since)}`,
+    `INSERT INTO x_containers ${containerChainSql("SELECT serial FROM batch_serial", packsSince(session, span?.from))}`,
   );
+}
+
+/** Pack rows from a day before `since` on (a unit is packed after its first visit); all without it. */
+export function packsSince(session: TraceSession, since: number | undefined): string {
+  if (since === undefined) return "pack";
+  const from = Math.floor(since) - DAY_MS;
+  return session.from("pack", { from, to: Math.max(from, session.options.now()) + 366 * DAY_MS });
 }

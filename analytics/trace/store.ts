@@ -5,13 +5,18 @@ import { type ArchiveCatalog, type ArchiveDataset, listArchive } from "./catalog
 import { TraceError } from "./errors.ts";
 import { resolveTraceOptions, type TraceOptions } from "./options.ts";
 import { TraceSession } from "./session.ts";
-import { emptyShape, literal, quote, TRACE_TABLES, type TraceTable } from "./tables.ts";
+import {
+  type Columns,
+  type TableSources,
+  tableSources,
+  tailDdl,
+  viewDdl,
+  WAREHOUSE_ALIAS,
+} from "./sources.ts";
+import { literal, quote, TRACE_TABLES, type TraceTable } from "./tables.ts";
 
 /** What the reader needs of InfluxDB: InfluxQL, whole or in chunks. */
 export type TailInflux = Pick<InfluxClient, "query" | "queryChunks">;
-
-/** Columns (name → DuckDB type) a source has for one table. */
-type Columns = ReadonlyMap<string, string>;
 
 /** The warehouse as one session sees it: attached read-only, or why not. */
 export interface WarehouseState {
@@ -29,11 +34,18 @@ export interface SourcePlan {
   influx: boolean;
 }
 
-const WAREHOUSE_ALIAS = "wh";
 /** How long a shared result (a product's route around an hour) is reused, ms. */
 const MEMO_TTL_MS = 60_000;
 const MEMO_ENTRIES = 1000;
-const DAY_MS = 86_400_000;
+/** A released session's connection and views, kept for the next session over the same sources. */
+interface IdleSession {
+  key: string;
+  connection: DuckDBConnection;
+  sources: Map<string, TableSources>;
+}
+
+/** Idle sessions kept for reuse (their connection and views), at most. */
+const IDLE_SESSIONS = 8;
 
 /**
  * The traceability reader: an in-memory DuckDB whose sessions see one view per warehouse table,
@@ -56,6 +68,7 @@ export class TraceStore {
   #lock: Promise<void> = Promise.resolve();
   readonly #cache = new Map<string, { at: number; value: Promise<unknown> }>();
   #closed = false;
+  readonly #idle: IdleSession[] = [];
 
   private constructor(
     readonly instance: DuckDBInstance,
@@ -75,10 +88,12 @@ export class TraceStore {
     const instance = await DuckDBInstance.create(":memory:", {
       memory_limit: o.memoryLimit,
       temp_directory: o.tempDirectory,
-      // Archive files never change: their footers are read once, not on every query.
-      parquet_metadata_cache: "true",
+      threads: String(o.threads),
     });
     const admin = await instance.connect();
+    // Archive files never change: their footers are read once, not on every query. (A setting of
+    // the parquet extension, which is loaded only once a connection exists.)
+    await admin.run("SET parquet_metadata_cache = true");
     return new TraceStore(instance, admin, o, influx);
   }
 
@@ -87,30 +102,77 @@ export class TraceStore {
     if (this.#closed) throw new TraceError("source-unavailable", "the trace store is closed");
     const archive = await this.#archive();
     const warehouse = await this.#acquireWarehouse();
-    const connection = await this.instance.connect();
     const plan: SourcePlan = { archive, warehouse, influx: this.influx !== undefined };
+    const planKey = `${archive?.signature ?? ""}|${warehouse.attached ? JSON.stringify([...warehouse.watermarks]) : "-"}`;
+    let prepared: { connection: DuckDBConnection; sources: Map<string, TableSources> };
     try {
-      // One round trip for the whole schema of the session.
-      const ddl: string[] = [];
-      for (const table of TRACE_TABLES) ddl.push(tailDdl(table), await this.#viewDdl(table, plan));
-      await connection.run(ddl.join(";\n"));
+      prepared = (await this.#reuse(planKey)) ?? (await this.#prepare(plan));
     } catch (error) {
-      connection.closeSync();
       await this.#releaseWarehouse(warehouse);
       throw error;
     }
-    const planKey = `${archive?.signature ?? ""}|${warehouse.attached ? JSON.stringify([...warehouse.watermarks]) : "-"}`;
+    const { connection, sources } = prepared;
     return new TraceSession(
       connection,
       plan,
+      sources,
       this.options,
       this.influx,
       () => {
-        connection.closeSync();
+        // Without the warehouse a session's views stay valid as long as the archive listing:
+        // the next request reuses them. With it, the views die with the attach.
+        if (!warehouse.attached && !this.#closed && this.#idle.length < IDLE_SESSIONS)
+          this.#idle.push({ key: planKey, connection, sources });
+        else connection.closeSync();
         return this.#releaseWarehouse(warehouse);
       },
       (key, compute) => this.#memo(`${planKey}|${key}`, compute),
     );
+  }
+
+  /** An idle session's connection over the same sources, its tail and stage emptied. */
+  async #reuse(
+    planKey: string,
+  ): Promise<{ connection: DuckDBConnection; sources: Map<string, TableSources> } | undefined> {
+    for (let i = this.#idle.length - 1; i >= 0; i--) {
+      const idle = this.#idle[i] as IdleSession;
+      if (idle.key !== planKey) {
+        // A listing of the archive that changed: its views are stale.
+        this.#idle.splice(i, 1);
+        idle.connection.closeSync();
+        continue;
+      }
+      this.#idle.splice(i, 1);
+      try {
+        await idle.connection.run(
+          TRACE_TABLES.map((t) => `DELETE FROM ${quote(`tail_${t.table}`)};`).join("\n"),
+        );
+        return idle;
+      } catch {
+        idle.connection.closeSync();
+      }
+    }
+    return undefined;
+  }
+
+  async #prepare(
+    plan: SourcePlan,
+  ): Promise<{ connection: DuckDBConnection; sources: Map<string, TableSources> }> {
+    const connection = await this.instance.connect();
+    const sources = new Map<string, TableSources>();
+    try {
+      for (const table of TRACE_TABLES) sources.set(table.table, await this.#sources(table, plan));
+      // One round trip for the whole schema of the session.
+      const ddl = TRACE_TABLES.flatMap((table) => [
+        tailDdl(table),
+        viewDdl(tableSources(table.table, sources)),
+      ]);
+      await connection.run(ddl.join(";\n"));
+    } catch (error) {
+      connection.closeSync();
+      throw error;
+    }
+    return { connection, sources };
   }
 
   /** Runs `work` in a session and closes it after, whatever happens. */
@@ -125,6 +187,7 @@ export class TraceStore {
 
   async close(): Promise<void> {
     this.#closed = true;
+    for (const idle of this.#idle.splice(0)) idle.connection.closeSync();
     await this.#serialized(async () => {
       if (this.#warehouse.attached) await this.admin.run(`DETACH ${WAREHOUSE_ALIAS}`);
     });
@@ -229,7 +292,7 @@ export class TraceStore {
     const cached = this.#columns.get(key);
     if (cached) return cached;
     const reader = await this.admin.runAndReadAll(
-      `DESCRIBE SELECT * FROM read_parquet(${fileList(dataset.files)}, union_by_name = true, hive_partitioning = false)`,
+      `DESCRIBE SELECT * FROM read_parquet([${dataset.files.map(literal).join(", ")}], union_by_name = true, hive_partitioning = false)`,
     );
     const columns = new Map<string, string>();
     for (const row of reader.getRowObjects())
@@ -238,123 +301,13 @@ export class TraceStore {
     return columns;
   }
 
-  async #viewDdl(table: TraceTable, plan: SourcePlan): Promise<string> {
-    const branches = [emptyShape(table)];
-    const datasets = (plan.archive?.datasets ?? []).filter((d) => d.table === table.table);
-    for (const dataset of datasets)
-      branches.push(archiveBranch(table, dataset, await this.#archiveColumns(dataset)));
-    if (plan.warehouse.attached) {
-      const columns = this.#warehouseColumns.get(table.table);
-      if (columns) branches.push(warehouseBranch(table, columns, datasets));
-    }
-    const cols = table.columns.map((c) => quote(c.name)).join(", ");
-    branches.push(
-      `SELECT DISTINCT ${cols}, ${dayOfTs} AS day FROM temp.main.${quote(`tail_${table.table}`)}`,
-    );
-    return `CREATE OR REPLACE TEMP VIEW ${quote(table.table)} AS ${branches.join("\nUNION ALL ")}`;
+  async #sources(table: TraceTable, plan: SourcePlan): Promise<TableSources> {
+    const archive = [];
+    for (const dataset of (plan.archive?.datasets ?? []).filter((d) => d.table === table.table))
+      archive.push({ dataset, columns: await this.#archiveColumns(dataset) });
+    const warehouse = plan.warehouse.attached ? this.#warehouseColumns.get(table.table) : undefined;
+    return { table, archive, warehouse };
   }
-}
-
-const dayOfTs = "CAST(epoch_ms(ts) AS DATE)";
-
-function tailDdl(table: TraceTable): string {
-  const columns = table.columns.map((c) => `${quote(c.name)} ${c.type}`).join(", ");
-  return `CREATE TEMP TABLE IF NOT EXISTS ${quote(`tail_${table.table}`)} (${columns})`;
-}
-
-function fileList(files: readonly string[]): string {
-  return `[${files.map(literal).join(", ")}]`;
-}
-
-/** A source column cast to the reader's type; a time stored as a timestamp becomes epoch ms. */
-function fitted(name: string, type: string, have: string | undefined): string {
-  if (have === undefined) return `CAST(NULL AS ${type})`;
-  const column = quote(name);
-  if (have === type) return column;
-  if (type === "BIGINT" && /^TIMESTAMP/.test(have)) return `epoch_ms(${column})`;
-  return `TRY_CAST(${column} AS ${type})`;
-}
-
-function archiveBranch(table: TraceTable, dataset: ArchiveDataset, columns: Columns): string {
-  const read = `read_parquet(${fileList(dataset.files)}, hive_partitioning = true, hive_types = {'day': DATE}, union_by_name = true)`;
-  if (table.table !== "signal") {
-    const select = table.columns.map(
-      (c) => `${fitted(c.name, c.type, columns.get(c.name))} AS ${quote(c.name)}`,
-    );
-    return `SELECT ${select.join(", ")}, day FROM ${read}`;
-  }
-  const measurement = columns.has("measurement")
-    ? `coalesce(${quote("measurement")}, ${literal(dataset.measurement)})`
-    : literal(dataset.measurement);
-  if (columns.has("field") && columns.has("value")) {
-    const select = table.columns.map((c) =>
-      c.name === "measurement"
-        ? `${measurement} AS measurement`
-        : `${fitted(c.name, c.type, columns.get(c.name))} AS ${quote(c.name)}`,
-    );
-    return `SELECT ${select.join(", ")}, day FROM ${read}`;
-  }
-  // A wide file (one column per field): unpivoted into the long shape of `signal`.
-  const keys = new Set(["measurement", "site", "line", "station", "serial", "ts", "time", "day"]);
-  const numeric = [...columns]
-    .filter(
-      ([name, type]) =>
-        !keys.has(name) &&
-        /^(DOUBLE|FLOAT|REAL|BIGINT|INTEGER|SMALLINT|TINYINT|HUGEINT|DECIMAL)/.test(type),
-    )
-    .map(([name]) => name);
-  if (numeric.length === 0) return emptyShape(table);
-  const base = ["site", "line", "station", "serial"].map(
-    (c) => `${fitted(c, "VARCHAR", columns.get(c))} AS ${quote(c)}`,
-  );
-  const ts = `${fitted("ts", "BIGINT", columns.get("ts") ?? columns.get("time"))} AS ts`;
-  const values = numeric.map((n) => `CAST(${quote(n)} AS DOUBLE) AS ${quote(n)}`);
-  const wide = `SELECT ${measurement} AS measurement, ${base.join(", ")}, ${ts}, day, ${values.join(", ")} FROM ${read}`;
-  return `SELECT measurement, site, line, station, serial, field, value, ts, day FROM (UNPIVOT (${wide}) ON ${numeric.map(quote).join(", ")} INTO NAME field VALUE value)`;
-}
-
-/** Day ranges [from, to) the archive covers, as contiguous runs of days. */
-function coveredRanges(days: readonly string[]): [number, number][] {
-  const ranges: [number, number][] = [];
-  for (const day of days) {
-    const from = Date.parse(`${day}T00:00:00Z`);
-    const last = ranges[ranges.length - 1];
-    if (last && last[1] === from) last[1] = from + DAY_MS;
-    else ranges.push([from, from + DAY_MS]);
-  }
-  return ranges;
-}
-
-function notCovered(days: readonly string[]): string | undefined {
-  const ranges = coveredRanges(days);
-  if (ranges.length === 0) return undefined;
-  return ranges.map(([from, to]) => `NOT (ts >= ${from} AND ts < ${to})`).join(" AND ");
-}
-
-function warehouseBranch(
-  table: TraceTable,
-  columns: Columns,
-  datasets: readonly ArchiveDataset[],
-): string {
-  const select = table.columns.map(
-    (c) => `${fitted(c.name, c.type, columns.get(c.name))} AS ${quote(c.name)}`,
-  );
-  const from = `${WAREHOUSE_ALIAS}.main.${quote(table.table)}`;
-  const conditions: string[] = [];
-  if (table.table === "signal") {
-    for (const dataset of datasets) {
-      const outside = notCovered(dataset.days);
-      if (outside)
-        conditions.push(`(measurement <> ${literal(dataset.measurement)} OR (${outside}))`);
-    }
-  } else {
-    for (const dataset of datasets) {
-      const outside = notCovered(dataset.days);
-      if (outside) conditions.push(`(${outside})`);
-    }
-  }
-  const where = conditions.length > 0 ? ` WHERE ${conditions.join(" AND ")}` : "";
-  return `SELECT ${select.join(", ")}, ${dayOfTs} AS day FROM ${from}${where}`;
 }
 
 /**

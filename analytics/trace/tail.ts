@@ -37,6 +37,8 @@ const MEASUREMENT = /^[a-z][a-z0-9_]{0,63}$/;
  */
 export class InfluxTail {
   state: TailState;
+  /** Tables the session loaded rows into: the only ones whose tail a query needs to read. */
+  readonly loaded = new Set<string>();
   readonly #serials = new Set<string>();
   readonly #windows: TailWindow[] = [];
   readonly #measurements = new Map<string, [number, number]>();
@@ -299,7 +301,9 @@ export class InfluxTail {
             );
             writers.set(table.table, writer);
           }
-          rows += writer.append(series, measurement, coldUntil(this.#plan, measurement));
+          const appended = writer.append(series, measurement, coldUntil(this.#plan, measurement));
+          writer.rows += appended;
+          rows += appended;
         }
       }
     } catch (error) {
@@ -307,7 +311,10 @@ export class InfluxTail {
       this.state = { kind: "unavailable", reason: (error as Error).message, from };
       return false;
     }
-    for (const writer of writers.values()) writer.close();
+    for (const [table, writer] of writers) {
+      writer.close();
+      if (writer.rows > 0) this.loaded.add(table);
+    }
     const queries = this.state.kind === "read" ? this.state.queries + 1 : 1;
     const total = this.state.kind === "read" ? this.state.rows + rows : rows;
     if (this.state.kind !== "unavailable") this.state = { kind: "read", queries, rows: total };
@@ -317,6 +324,8 @@ export class InfluxTail {
 
 /** Appends InfluxDB series to one tail table, column by name: a tag, else a field, else NULL. */
 class TailWriter {
+  rows = 0;
+
   constructor(
     private readonly table: TraceTable,
     private readonly appender: DuckDBAppender,

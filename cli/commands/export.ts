@@ -1,4 +1,5 @@
 import { once } from "node:events";
+import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import {
@@ -189,28 +190,33 @@ export const exportCommand: CommandModule = (program) => {
     }
     if (opts.out === undefined && format !== "json")
       throw usage(`--format ${format} writes one file per table: give --out DIR`);
-    const access = warehouseAccess("export", opts.warehouse);
-    await withTraceStore("export", access, async (store) => {
-      if (opts.out === undefined) return exportToStdout(store, scope);
-      const bar = await progressBar("export");
-      try {
-        const summary = await exportRecords(store, scope, {
-          format,
-          out: resolve(opts.out),
-          tables,
-          signingKey: process.env.TRACEBOX_EXPORT_KEY || undefined,
-          onProgress: (p) => bar.update(p),
-        });
-        bar.stop();
-        process.stderr.write(
-          `exported ${summary.serials} serial${summary.serials === 1 ? "" : "s"} to ${summary.out}: ${summary.files.length} file${summary.files.length === 1 ? "" : "s"}, ${summary.files.reduce((n, f) => n + f.records, 0)} records; chain head ${summary.chainHead}\n`,
-        );
-        await write(
-          `${JSON.stringify({ out: summary.out, format, serials: summary.serials, chainHead: summary.chainHead, files: summary.files.map((f) => ({ path: f.path, records: f.records, sha256: f.sha256 })) })}\n`,
-        );
-      } finally {
-        bar.stop();
-      }
-    });
+    // One serial is many small queries (one thread each is cheapest); a lot or a range is bulk work.
+    const threads = "serial" in scope ? {} : { threads: availableParallelism() };
+    await withTraceStore(
+      "export",
+      { ...warehouseAccess("export", opts.warehouse), ...threads },
+      async (store) => {
+        if (opts.out === undefined) return exportToStdout(store, scope);
+        const bar = await progressBar("export");
+        try {
+          const summary = await exportRecords(store, scope, {
+            format,
+            out: resolve(opts.out),
+            tables,
+            signingKey: process.env.TRACEBOX_EXPORT_KEY || undefined,
+            onProgress: (p) => bar.update(p),
+          });
+          bar.stop();
+          process.stderr.write(
+            `exported ${summary.serials} serial${summary.serials === 1 ? "" : "s"} to ${summary.out}: ${summary.files.length} file${summary.files.length === 1 ? "" : "s"}, ${summary.files.reduce((n, f) => n + f.records, 0)} records; chain head ${summary.chainHead}\n`,
+          );
+          await write(
+            `${JSON.stringify({ out: summary.out, format, serials: summary.serials, chainHead: summary.chainHead, files: summary.files.map((f) => ({ path: f.path, records: f.records, sha256: f.sha256 })) })}\n`,
+          );
+        } finally {
+          bar.stop();
+        }
+      },
+    );
   });
 };

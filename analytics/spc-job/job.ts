@@ -22,6 +22,7 @@ import {
   serialsField,
   seriesKey,
   timestampText,
+  violationLine,
 } from "./lines.ts";
 import { type Flagged, patternLength, recallScopes } from "./recall.ts";
 import {
@@ -684,16 +685,9 @@ async function judgePass(
       violationKeys.set(keyOf, key);
     }
     lines.push(
-      line(
+      violationLine(
         key,
-        {
-          id,
-          value,
-          limit,
-          serials: serialsText.json,
-          serials_truncated: serialsText.truncated || null,
-          serial_count: { int: serials.length },
-        },
+        { id, value, limit, serials: serialsText, serialCount: serials.length },
         at,
       ),
     );

@@ -62,17 +62,21 @@ export function sequenceOf(
     sequence.to[k] = subgroup.to;
     sequence.last[k] = subgroup.last;
   });
-  for (let k = 0; k < fresh; k++) {
-    const position = history.length + k;
+  // Subgroups of N readings follow one another in the readings: copied a run at a time.
+  for (let k = 0; k < fresh; ) {
+    let next = k + 1;
+    while (next < fresh && formed.starts[next] === formed.ends[next - 1]) next++;
     const start = formed.starts[k] as number;
-    const end = formed.ends[k] as number;
-    sequence.values.set(readings.values.subarray(start, end), at);
-    at += end - start;
-    sequence.starts[position + 1] = at;
-    sequence.seq[position] = formed.firstSeq + k;
-    sequence.from[position] = formed.from[k] as number;
-    sequence.to[position] = formed.to[k] as number;
-    sequence.last[position] = formed.last[k] as number;
+    sequence.values.set(readings.values.subarray(start, formed.ends[next - 1]), at);
+    for (; k < next; k++) {
+      const position = history.length + k;
+      at += (formed.ends[k] as number) - (formed.starts[k] as number);
+      sequence.starts[position + 1] = at;
+      sequence.seq[position] = formed.firstSeq + k;
+      sequence.from[position] = formed.from[k] as number;
+      sequence.to[position] = formed.to[k] as number;
+      sequence.last[position] = formed.last[k] as number;
+    }
   }
   return sequence;
 }

@@ -286,7 +286,7 @@ export const OPTIONS = {
   batchSize: option({
     path: "ingest.batchSize",
     env: "TRACEBOX_INGEST_BATCH_SIZE",
-    default: 5000,
+    default: 20_000,
     doc: "Points per InfluxDB write, at most.",
     parse: int(1, 1_000_000),
   }),

@@ -8,7 +8,7 @@ import type { Spool } from "./spool.ts";
 
 /** Batching settings; one TSDoc line per field. */
 export interface PipelineOptions {
-  /** Points per InfluxDB write, at most; default 5000. */
+  /** Points per InfluxDB write, at most; default 20000 (TRACEBOX_INGEST_BATCH_SIZE). */
   batchSize: number;
   /** Longest a message waits for its batch while the writer is idle, ms; default 100. */
   batchMaxAgeMs: number;

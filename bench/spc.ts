@@ -178,7 +178,7 @@ try {
     `SPC job:       wall ${jobs.map(seconds).join(", ")}; cpu ${jobCpu.map(seconds).join(", ")}; read ${run?.rowsIn.toLocaleString("en-US")} readings, ${counted.lines.toLocaleString("en-US")} lines (${(counted.bytes / 1e6).toFixed(0)} MB) built, ${counted.alerts.toLocaleString("en-US")} alerts`,
   );
   console.log(
-    `ratio job / scan (best of each): wall ${ratio.toFixed(2)}, cpu ${cpuRatio.toFixed(2)} (goal <= ${GOAL}: ${ratio <= GOAL ? "met" : "NOT met"})`,
+    `ratio job / scan (best of each): wall ${ratio.toFixed(2)}, cpu ${cpuRatio.toFixed(2)} (goal <= ${GOAL}: wall ${ratio <= GOAL ? "met" : "NOT met"}, cpu ${cpuRatio <= GOAL ? "met" : "NOT met"})`,
   );
 
   // A scheduled run after the backlog: a minute of new readings per characteristic.

@@ -717,3 +717,41 @@ describe("X̄-R and X̄-S judged as columns", () => {
     expect(columns.results).toEqual(perPoint.results);
   });
 });
+
+describe("a failed InfluxDB write", () => {
+  it("commits nothing: the next run writes and alerts everything, as a first run would", async () => {
+    await insertSignal(warehouse, [...subgroupsOf(12), ...subgroupsOf(8, 1)], { start: T0 });
+    await insertVisits(
+      warehouse,
+      Array.from({ length: 20 }, (_, k) => ({
+        serial: `U${k}`,
+        start: subgroupStart(k),
+        complete: subgroupStart(k) + 4000,
+      })),
+    );
+    const failing = recordingContext(warehouse, [peak], Date.now);
+    failing.options = { settleMs: 0, writeBatchLines: 5 };
+    let calls = 0;
+    failing.influx = {
+      write: async () => {
+        calls++;
+        if (calls === 2) throw new Error("503 Service Unavailable");
+      },
+    };
+    const failure = await runSpc(failing).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(SpcRunError);
+    const error = (failure as SpcRunError).result.characteristics[0]?.error;
+    expect(error).toMatchObject({ reason: "influx-write", retryable: true });
+    expect(failing.alerts).toEqual([]);
+
+    const retry = recordingContext(warehouse, [peak], Date.now);
+    await runSpc(retry);
+    await resetMonitoring(warehouse, "reflow_peak");
+    const fresh = recordingContext(warehouse, [peak], Date.now);
+    await runSpc(fresh);
+    expect(retry.alerts.length).toBeGreaterThan(0);
+    expect(retry.alerts.some((a) => a.serials.length > 0)).toBe(true);
+    expect(retry.lines).toEqual(fresh.lines);
+    expect(retry.alerts).toEqual(fresh.alerts);
+  });
+});

@@ -612,29 +612,6 @@ async function judgePass(
     (sequence.last[position] as number) <= baseline.windowTo
       ? 1
       : 2;
-  // At least once: results and alerts go out before the cursor moves, so a crash in between
-  // repeats them on the next run, and a repeat overwrites itself (same series, same timestamps,
-  // same alert ids).
-  const write = influxWriter(ctx.influx, name);
-  const stamps: (string | undefined)[] = [];
-  let written = 0;
-  for (const series of judged) {
-    const key = seriesKey("spc_point", {
-      ...tags,
-      chart: series.chart,
-      series: series.series,
-    });
-    written += await writePoints(
-      series,
-      sequence,
-      phaseAt,
-      stamps,
-      write,
-      options.writeBatchLines,
-      new PointLines(key, baseline.version),
-    );
-  }
-
   const violations = judged.flatMap((series) =>
     series.violations
       .filter((violation) => violation.index - 1 >= firstNew)
@@ -649,10 +626,11 @@ async function judgePass(
   const flagged: Flagged[] = [...patterns].map(([position, pattern]) => ({ position, pattern }));
   const recall = recallScopes(flagged, sequence, firstNew, sameBaseline ? state.episodeFrom : null);
   const scopes = [...recall.scopes.values()];
-  const units =
+  // The units are looked up while the points are written: DuckDB answers on its own threads.
+  const looked =
     scopes.length === 0
-      ? null
-      : await unitsOf(
+      ? Promise.resolve(null)
+      : unitsOf(
           warehouse,
           characteristic,
           table,
@@ -660,6 +638,38 @@ async function judgePass(
           scopes.reduce((least, scope) => Math.min(least, scope.from), Number.POSITIVE_INFINITY),
           scopes.reduce((most, scope) => Math.max(most, scope.to), Number.NEGATIVE_INFINITY),
         );
+  looked.catch(() => {}); // awaited below; a failure must not go unhandled while points are written
+
+  // At least once: results and alerts go out before the cursor moves, so a crash in between
+  // repeats them on the next run, and a repeat overwrites itself (same series, same timestamps,
+  // same alert ids).
+  const write = influxWriter(ctx.influx, name);
+  const stamps: (string | undefined)[] = [];
+  let written = 0;
+  try {
+    for (const series of judged) {
+      const key = seriesKey("spc_point", {
+        ...tags,
+        chart: series.chart,
+        series: series.series,
+      });
+      written += await writePoints(
+        series,
+        sequence,
+        phaseAt,
+        stamps,
+        write,
+        options.writeBatchLines,
+        new PointLines(key, baseline.version),
+      );
+    }
+  } catch (error) {
+    // The warehouse connection is left free before anything else runs on it.
+    await looked.catch(() => null);
+    throw error;
+  }
+
+  const units = await looked;
   const alerts: Alert[] = [];
   const lines: string[] = [];
   const violationKeys = new Map<string, string>();

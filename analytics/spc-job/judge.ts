@@ -82,12 +82,12 @@ export function sequenceOf(
 }
 
 /** Values in subgroup k. */
-export function sizeAt(sequence: Sequence, k: number): number {
+function sizeAt(sequence: Sequence, k: number): number {
   return (sequence.starts[k + 1] as number) - (sequence.starts[k] as number);
 }
 
 /** Subgroup k as the object the history keeps (and the general path charts). */
-export function subgroupAt(sequence: Sequence, k: number): FormedSubgroup {
+function subgroupAt(sequence: Sequence, k: number): FormedSubgroup {
   const seq = sequence.seq[k] as number;
   return {
     seq,
@@ -108,7 +108,7 @@ export function lastSubgroups(sequence: Sequence, n: number): FormedSubgroup[] {
   return subgroups;
 }
 
-export type Series = "location" | "dispersion";
+type Series = "location" | "dispersion";
 
 /** One chart of a pass, judged: its violations, and its points as `spc_point` lines. */
 export interface JudgedSeries {
@@ -233,7 +233,7 @@ function asColumns(series: Series, chart: ColumnChart): JudgedSeries {
 }
 
 /** The frozen limits of a characteristic's charts: location, and dispersion when it has one. */
-export interface JudgedLimits {
+interface JudgedLimits {
   readonly location: ControlLimits;
   readonly dispersion: ControlLimits | null;
 }
@@ -242,7 +242,7 @@ export interface JudgedLimits {
  * Whether a characteristic's subgroups are judged as columns: X̄-R and X̄-S, whose every point is
  * its own subgroup's mean, range or standard deviation. The other charts go through `evaluate`.
  */
-export function judgedAsColumns(characteristic: Pick<Characteristic, "chart">): boolean {
+function judgedAsColumns(characteristic: Pick<Characteristic, "chart">): boolean {
   const spec = chartSpec(characteristic.chart);
   return spec.location === "xbar" && (spec.dispersion === "r" || spec.dispersion === "s");
 }

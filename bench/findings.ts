@@ -37,9 +37,10 @@ export function findings(report: Omit<IngestBenchReport, "findings">): string[] 
       ["pipeline", i],
       ["drain", w.drain.ingestor],
     ] as const) {
-      if (f.batchesOverBatchSize !== undefined && f.batchesOverBatchSize > 0)
+      const over = f.batchesOverBatchSize;
+      if (over !== undefined && over.count > 0)
         out.push(
-          `${w.form}, ${run}: ${f.batchesOverBatchSize} of ${f.writes} ingestor writes carried more than its batch size of ${f.settings.batchSize} points (mean ${Math.round(f.meanBatchPoints)}, largest ${f.largestBatch})`,
+          `${w.form}, ${run}: ${over.atLeast ? "at least " : ""}${over.count} of ${f.writes} ingestor writes carried more than its batch size of ${f.settings.batchSize} points (mean ${Math.round(f.meanBatchPoints)}, largest ${f.largestBatch})`,
         );
       if (f.peakUnacknowledged > f.settings.receiveMaximum)
         out.push(

@@ -225,11 +225,12 @@ async function run(options: IngestBenchOptions): Promise<IngestBenchReport> {
           "single readings published at a paced rate (1 ms timer), one MQTT 5 connection; each has its own ts; every Nth (about 50 per second) carries a `probe` field with its sequence number. A probe queries `SELECT probe FROM reflow WHERE time >= <ts of the oldest marker not yet seen>` back to back (5 ms pause). Latency of a marker = first probe answer holding it − its publish call (upper bound); the send of the last probe that missed it gives a lower bound. Resolution: one probe cycle.",
       },
     };
+    const args = process.argv.slice(2);
     const report: Omit<IngestBenchReport, "findings"> = {
       benchmark: "ingest",
       startedAt: startedAt.toISOString(),
       durationSeconds: (performance.now() - clock) / 1000,
-      command: `npm run bench:ingest -- ${process.argv.slice(2).join(" ")}`.trim(),
+      command: ["npm run bench:ingest", ...(args.length > 0 ? ["--", ...args] : [])].join(" "),
       quick: options.quick,
       machine,
       busyCoresBefore,

@@ -27,8 +27,11 @@ export interface IngestorFigures {
   writes: number;
   meanWriteMs: number;
   meanBatchPoints: number;
-  /** Batches larger than the ingestor's batch size (undefined when that is no histogram bound). */
-  batchesOverBatchSize: number | undefined;
+  /**
+   * Batches larger than the ingestor's batch size, from the histogram: exact when the batch size is
+   * a bucket bound, else those above the next bound (`atLeast`); undefined above the last bound.
+   */
+  batchesOverBatchSize: { count: number; atLeast: boolean } | undefined;
   /** Bounds on the largest batch from the histogram's buckets, e.g. "≤ 10000" or "> 50000" points. */
   largestBatch: string;
   /** Most messages held unacknowledged at once, as sampled every METRICS_POLL_MS. */
@@ -94,25 +97,28 @@ function delta(a: IngestCounters, b: IngestCounters): Ledger {
 }
 
 /**
- * Batches of the run above the configured batch size, from the histogram's bucket at that bound;
- * and the smallest bucket bound that holds every batch (the largest batch is at most that).
+ * Batches of the run above the configured batch size, from the histogram's bucket at that bound
+ * (or the next one above, which gives a lower bound); and the smallest bucket bound that holds
+ * every batch (the largest batch is at most that).
  */
-function batchSizes(
+export function batchSizes(
   a: IngestCounters,
   b: IngestCounters,
   batchSize: number,
-): { overBatchSize: number | undefined; largest: string } {
+): { overBatchSize: IngestorFigures["batchesOverBatchSize"]; largest: string } {
   const batches = b.batches - a.batches;
   const within = (le: string) => (b.batchPointsAtMost[le] ?? 0) - (a.batchPointsAtMost[le] ?? 0);
-  const bounds = Object.keys(b.batchPointsAtMost).sort((x, y) =>
-    x === "+Inf" ? 1 : y === "+Inf" ? -1 : Number(x) - Number(y),
-  );
-  const atBatchSize = b.batchPointsAtMost[String(batchSize)];
-  const holdsAll = bounds.find((le) => within(le) === batches);
-  const finite = bounds.filter((le) => le !== "+Inf");
+  const finite = Object.keys(b.batchPointsAtMost)
+    .filter((le) => le !== "+Inf")
+    .sort((x, y) => Number(x) - Number(y));
+  const bound = finite.find((le) => Number(le) >= batchSize);
+  const holdsAll = finite.find((le) => within(le) === batches);
   return {
-    overBatchSize: atBatchSize === undefined ? undefined : batches - within(String(batchSize)),
-    largest: holdsAll === undefined || holdsAll === "+Inf" ? `> ${finite.at(-1)}` : `≤ ${holdsAll}`,
+    overBatchSize:
+      bound === undefined
+        ? undefined
+        : { count: batches - within(bound), atLeast: Number(bound) !== batchSize },
+    largest: holdsAll === undefined ? `> ${finite.at(-1)}` : `≤ ${holdsAll}`,
   };
 }
 

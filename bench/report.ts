@@ -47,6 +47,11 @@ const mib = (bytes: number | undefined) =>
   bytes === undefined ? "?" : `${n(bytes / 2 ** 20, 1)} MiB`;
 const pct = (share: number) => `${n(share * 100)} %`;
 
+function over(batches: { count: number; atLeast: boolean } | undefined): string {
+  if (batches === undefined) return "?";
+  return `${batches.atLeast && batches.count > 0 ? "at least " : ""}${n(batches.count)}`;
+}
+
 function cpuLine(cpu: Record<string, { coreShare: number }>): string {
   return Object.entries(cpu)
     .map(([name, c]) => `${name} ${pct(c.coreShare)}`)
@@ -103,7 +108,7 @@ export function formatReport(r: IngestBenchReport): string {
       `  ingestor peak RSS ${mib(i.peakRssBytes)}; ${n(i.writes)} writes, mean ${n(i.meanBatchPoints)} points and ${n(i.meanWriteMs, 1)} ms each; spooled ${n(i.pointsSpooled)}, redelivered ${n(i.redelivered)}, write errors ${n(i.writeErrors)}`,
     );
     out.push(
-      `           batches over its batch size of ${n(i.settings.batchSize)}: ${i.batchesOverBatchSize === undefined ? "?" : n(i.batchesOverBatchSize)}, largest ${i.largestBatch} points; up to ${n(i.peakUnacknowledged)} messages unacknowledged (receive maximum ${n(i.settings.receiveMaximum)})`,
+      `           batches over its batch size of ${n(i.settings.batchSize)}: ${over(i.batchesOverBatchSize)}, largest ${i.largestBatch} points; up to ${n(i.peakUnacknowledged)} messages unacknowledged (receive maximum ${n(i.settings.receiveMaximum)})`,
     );
     out.push(`  CPU      ${cpuLine(p.cpu)} (share of one core, over the run)`);
     const d = w.drain;

@@ -33,7 +33,7 @@ export interface IngestBenchOptions {
   samples: number;
   /** Length of the paced latency run, seconds; default 12. */
   latencySeconds: number;
-  /** Lines per direct write request; default 5000 (the ingestor's default batch size). */
+  /** Lines per direct write request; default 5000. */
   batchLines: number;
   /** Direct writes in flight to try; the best is the ceiling; default 1..4. */
   concurrencies: number[];

@@ -314,11 +314,17 @@ interface ExportRun {
   cpuMsPerExport: number;
 }
 
+/** A line per phase when no progress bar shows (stderr not a terminal). */
+function phase(text: string): void {
+  if (!process.stderr.isTTY) console.log(`  ${text} ...`);
+}
+
 async function exportLatency(
   mode: string,
   options: Partial<TraceOptions>,
   serials: readonly string[],
 ): Promise<ExportRun> {
+  phase(`exporting ${serials.length} serials (${mode})`);
   const store = await TraceStore.open(options);
   const latencies: number[] = [];
   const bytes: number[] = [];
@@ -357,6 +363,7 @@ async function httpLatency(
   options: Partial<TraceOptions>,
   serials: readonly string[],
 ): Promise<Summary> {
+  phase(`GET /api/serials/:serial for ${serials.length} serials`);
   const store = await TraceStore.open(options);
   const server = await startTraceServer(store, { port: 0 });
   const latencies: number[] = [];
@@ -380,6 +387,9 @@ async function recallLatency(
   lots: readonly string[],
   part: { part: string; supplier: string },
 ) {
+  phase(
+    `recall scope of ${lots.length} lots and one part (${options.warehouse === "never" ? "archive only" : "archive + warehouse"})`,
+  );
   const store = await TraceStore.open(options);
   const latencies: number[] = [];
   const units: number[] = [];
@@ -447,9 +457,11 @@ const reader = await TraceStore.open({ warehousePath, archiveDir });
 const { archived, recent, lots, part } = await reader.withSession(async (s) => {
   const cut = T0 + ARCHIVE_DAYS * DAY_MS;
   const serials = await s.all<{ serial: string; last: number }>(
-    "SELECT serial, max(ts) AS last FROM unit_event GROUP BY serial ORDER BY serial",
+    `SELECT serial, max(ts) AS last FROM ${s.from("unit_event")} GROUP BY serial ORDER BY serial`,
   );
-  const lotRows = await s.all<{ lot: string }>("SELECT DISTINCT lot FROM placement ORDER BY lot");
+  const lotRows = await s.all<{ lot: string }>(
+    `SELECT DISTINCT lot FROM ${s.from("placement")} ORDER BY lot`,
+  );
   return {
     archived: serials.filter((r) => r.last < cut - DAY_MS).map((r) => r.serial),
     recent: serials.filter((r) => r.last >= cut + 3_600_000).map((r) => r.serial),

@@ -24,7 +24,6 @@ import {
   Utf8,
   vectorFromArray,
 } from "apache-arrow";
-import { dayOf } from "./catalog.ts";
 import { TraceError } from "./errors.ts";
 import {
   type Canonical,
@@ -94,7 +93,7 @@ export async function resolveScope(session: TraceSession, scope: ExportScope): P
   if ("lot" in scope) {
     await session.tail.placements({ lot: scope.lot });
     const rows = await session.all<{ serial: string }>(
-      "SELECT DISTINCT serial FROM placement WHERE lot = $lot AND serial IS NOT NULL ORDER BY serial",
+      `SELECT DISTINCT serial FROM ${session.from("placement")} WHERE lot = $lot AND serial IS NOT NULL ORDER BY serial`,
       { lot: scope.lot },
     );
     if (rows.length === 0) {
@@ -114,15 +113,10 @@ export async function resolveScope(session: TraceSession, scope: ExportScope): P
     );
   await session.tail.measurement("unit", scope.from, scope.to);
   const rows = await session.all<{ serial: string }>(
-    `SELECT DISTINCT serial FROM unit_event
-     WHERE day BETWEEN CAST($d0 AS DATE) AND CAST($d1 AS DATE) AND ts BETWEEN $from AND $to AND serial IS NOT NULL
-       AND ($line IS NULL OR line = $line)
+    `SELECT DISTINCT serial FROM ${session.from("unit_event", { from: scope.from, to: scope.to })}
+     WHERE serial IS NOT NULL AND ($line IS NULL OR line = $line)
      ORDER BY serial`,
     {
-      d0: dayOf(scope.from),
-      d1: dayOf(scope.to),
-      from: BigInt(Math.floor(scope.from)),
-      to: BigInt(Math.ceil(scope.to)),
       line: scope.line ?? null,
     },
   );

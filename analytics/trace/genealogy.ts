@@ -1,7 +1,7 @@
 import { TraceError } from "./errors.ts";
 import { unknownSerial } from "./record.ts";
 import type { TraceSession } from "./session.ts";
-import { containerChainSql, packsSince, resetStage, stageGenealogy } from "./stage.ts";
+import { containerChainSql, FEW_SERIALS, packsSince, resetStage, stageGenealogy } from "./stage.ts";
 import type { Container, Placement, Visit } from "./types.ts";
 
 /** A lot of one part, as it went into a unit. */
@@ -78,7 +78,7 @@ export async function traceBackward(session: TraceSession, serial: string): Prom
     const unknown = await unknownSerial(session, serial);
     // A serial with only inspection or test records still has a (thin) genealogy.
     const tests = await session.all<{ n: number }>(
-      "SELECT count(*) AS n FROM (SELECT serial FROM test_result WHERE serial = $serial UNION ALL SELECT serial FROM spi_board WHERE serial = $serial)",
+      `SELECT count(*) AS n FROM (SELECT serial FROM ${session.from("test_result")} WHERE serial = $serial UNION ALL SELECT serial FROM ${session.from("spi_board")} WHERE serial = $serial)`,
       { serial },
     );
     if (Number(tests[0]?.n ?? 0) === 0 || unknown.reason === "source-unavailable") throw unknown;
@@ -138,7 +138,7 @@ export async function traceForward(session: TraceSession, scope: ForwardScope): 
     described = { lot: scope.lot };
     await session.tail.placements({ lot: scope.lot });
     await session.run(
-      "INSERT INTO affected SELECT DISTINCT serial, ref FROM placement WHERE lot = $lot AND serial IS NOT NULL",
+      `INSERT INTO affected SELECT DISTINCT serial, ref FROM ${session.from("placement")} WHERE lot = $lot AND serial IS NOT NULL`,
       {
         lot: scope.lot,
       },
@@ -150,7 +150,7 @@ export async function traceForward(session: TraceSession, scope: ForwardScope): 
         : { part: scope.part, supplier: scope.supplier };
     await session.tail.placements({ part: scope.part, supplier: scope.supplier });
     await session.run(
-      "INSERT INTO affected SELECT DISTINCT serial, ref FROM placement WHERE part = $part AND ($supplier IS NULL OR supplier = $supplier) AND serial IS NOT NULL",
+      `INSERT INTO affected SELECT DISTINCT serial, ref FROM ${session.from("placement")} WHERE part = $part AND ($supplier IS NULL OR supplier = $supplier) AND serial IS NOT NULL`,
       { part: scope.part, supplier: scope.supplier ?? null },
     );
   } else if ("spcViolation" in scope) {
@@ -166,7 +166,7 @@ export async function traceForward(session: TraceSession, scope: ForwardScope): 
   ).map((r) => r.serial);
   await session.tail.serials(serials);
   const first = await session.all<{ ts: number | null }>(
-    "SELECT min(ts) AS ts FROM unit_event WHERE serial IN (SELECT serial FROM affected)",
+    `SELECT min(ts) AS ts FROM ${session.from("unit_event")} WHERE serial IN (SELECT serial FROM affected)`,
   );
   const since = first[0]?.ts ?? undefined;
   await session.tail.measurement("pack", since ?? undefined, undefined);
@@ -187,7 +187,7 @@ export async function traceForward(session: TraceSession, scope: ForwardScope): 
     `WITH a AS (
        SELECT serial, list(DISTINCT ref ORDER BY ref) FILTER (WHERE ref IS NOT NULL) AS refs FROM affected GROUP BY serial
      ), ev AS (
-       SELECT serial, line, station, event, result, product, ts FROM unit_event WHERE serial IN (SELECT serial FROM affected)
+       SELECT serial, line, station, event, result, product, ts FROM ${session.from("unit_event")} WHERE serial IN (SELECT serial FROM affected)
      ), last AS (
        SELECT serial,
          any_value(product) FILTER (WHERE product IS NOT NULL) AS product,
@@ -204,7 +204,7 @@ export async function traceForward(session: TraceSession, scope: ForwardScope): 
      FROM a LEFT JOIN last USING (serial) ORDER BY a.serial`,
   );
   const chain = await session.all<Container & { serial: string }>(
-    `${containerChainSql("SELECT serial FROM affected", packsSince(session, since ?? undefined))} ORDER BY serial, level, ts`,
+    `${containerChainSql("SELECT serial FROM affected", packsSince(session, since ?? undefined), serials.length <= FEW_SERIALS)} ORDER BY serial, level, ts`,
   );
   const chains = new Map<string, (Container & { serial: string })[]>();
   for (const c of chain) {
@@ -309,7 +309,7 @@ async function violationSerials(
   const serials = new Set<string>();
   let found = false;
   const alerts = await session.all<{ serials: string | null }>(
-    "SELECT serials FROM alert WHERE id = $id",
+    `SELECT serials FROM ${session.from("alert")} WHERE id = $id`,
     { id },
   );
   for (const a of alerts) {

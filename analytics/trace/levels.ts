@@ -1,4 +1,3 @@
-import { dayOf } from "./catalog.ts";
 import { TraceError } from "./errors.ts";
 import { stageRecords } from "./record.ts";
 import type { TraceSession } from "./session.ts";
@@ -56,7 +55,7 @@ export async function productLevels(
   let to = options.to;
   if (to === undefined) {
     const [last] = await session.all<{ ts: number | null }>(
-      "SELECT max(ts) AS ts FROM unit_event WHERE product = $product",
+      `SELECT max(ts) AS ts FROM ${session.from("unit_event")} WHERE product = $product`,
       {
         product,
       },
@@ -69,16 +68,10 @@ export async function productLevels(
     throw new TraceError("bad-option", `range ${from}..${to}: expected from <= to`);
   const units = (
     await session.all<{ serial: string }>(
-      `SELECT serial FROM unit_event
-       WHERE product = $product AND day BETWEEN CAST($d0 AS DATE) AND CAST($d1 AS DATE) AND ts BETWEEN $from AND $to AND serial IS NOT NULL
+      `SELECT serial FROM ${session.from("unit_event", { from, to })}
+       WHERE product = $product AND serial IS NOT NULL
        GROUP BY serial ORDER BY min(ts), serial`,
-      {
-        product,
-        d0: dayOf(from),
-        d1: dayOf(to),
-        from: BigInt(Math.floor(from)),
-        to: BigInt(Math.ceil(to)),
-      },
+      { product },
     )
   ).map((r) => r.serial);
   if (units.length === 0) throw unknownProduct(session, product);

@@ -2,14 +2,13 @@ import type { DuckDBConnection, DuckDBValue } from "@duckdb/node-api";
 import type { TraceOptions } from "./options.ts";
 import { type TableSources, tableSources, unionSql, type Window } from "./sources.ts";
 import type { SourcePlan, TailInflux } from "./store.ts";
-import { quote } from "./tables.ts";
 import { InfluxTail, type TailState } from "./tail.ts";
 
 /** A bound value: never spliced into SQL text. */
 export type SqlParams = Record<string, DuckDBValue> | DuckDBValue[];
 
 /**
- * One reader connection with its own views and its own slice of InfluxDB's tail. A session sees
+ * One reader connection with its own slice of InfluxDB's tail. A session sees
  * the sources as they were when it opened; close it to release the warehouse.
  */
 export class TraceSession {
@@ -36,13 +35,14 @@ export class TraceSession {
   }
 
   /**
-   * A table's rows for a query: with a window, only the sources (archive files, warehouse, tail)
-   * that can hold rows of it, and only its rows (`ts` within, both ends included); without, the
-   * session's view of the table. SQL text to put after FROM.
+   * A table's rows for a query, SQL text to put after FROM: the union of its sources (archive
+   * files, warehouse, the InfluxDB tail this session loaded), with a window only those that can
+   * hold rows of it, and only its rows (`ts` within, both ends included). Built per query rather
+   * than kept as a view: a view over every archive file costs its planning on every query.
    */
   from(table: string, window?: Window): string {
-    if (window === undefined) return quote(table);
     const union = unionSql(tableSources(table, this.sources), window, this.tail.loaded.has(table));
+    if (window === undefined) return union;
     return `(SELECT * FROM ${union} WHERE ts BETWEEN ${Math.floor(window.from)} AND ${Math.ceil(window.to)})`;
   }
 

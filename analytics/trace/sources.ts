@@ -1,5 +1,5 @@
 import type { ArchiveDataset } from "./catalog.ts";
-import { emptyShape, literal, quote, TRACE_TABLES, type TraceTable } from "./tables.ts";
+import { emptyShape, literal, quote, type TraceTable } from "./tables.ts";
 
 /** Column names and types a source has for one table. */
 export type Columns = ReadonlyMap<string, string>;
@@ -27,15 +27,10 @@ export function tailDdl(table: TraceTable): string {
   return `CREATE TEMP TABLE IF NOT EXISTS ${quote(`tail_${table.table}`)} (${columns})`;
 }
 
-/** The view over every source of a table, for queries that know no time window. */
-export function viewDdl(sources: TableSources): string {
-  return `CREATE OR REPLACE TEMP VIEW ${quote(sources.table.table)} AS ${unionSql(sources, undefined, true)}`;
-}
-
 /**
  * The union of a table's sources that can hold rows of `window`: only the archive files of its
  * days, the warehouse only outside the archived days that fall in it, InfluxDB's tail only when
- * the session loaded some of it. Fewer branches and files make a cheaper plan than the full view
+ * the session loaded some of it. Fewer branches and files make a cheaper plan than the full union
  * (a read_parquet over ten files per signal channel costs milliseconds to plan, whatever it reads).
  */
 export function unionSql(sources: TableSources, window: Window | undefined, tail: boolean): string {
@@ -69,8 +64,6 @@ export function tableSources(name: string, all: ReadonlyMap<string, TableSources
   if (!sources) throw new Error(`no sources for table ${name}`);
   return sources;
 }
-
-export const TABLES = TRACE_TABLES;
 
 function dayString(ts: number): string {
   return new Date(ts).toISOString().slice(0, 10);

@@ -285,7 +285,7 @@ export async function stageBatch(
   await stageUnitRecords(session, mode);
   if (mode === "record") {
     await session.tail.measurement("pack", span?.from, undefined);
-    await stageContainers(session, span);
+    await stageContainers(session, span, serials.length);
   }
   return span;
 }
@@ -307,9 +307,9 @@ export async function stageGenealogy(
   const span = await visitSpan(session);
   await session.tail.measurement("pack", span?.from, undefined);
   await session.run(
-    "INSERT INTO x_materials SELECT serial, site, line, station, ts, ref, part, lot, supplier, date_code, reel FROM placement WHERE serial IN (SELECT serial FROM batch_serial)",
+    `INSERT INTO x_materials SELECT serial, site, line, station, ts, ref, part, lot, supplier, date_code, reel FROM ${session.from("placement")} WHERE serial IN (SELECT serial FROM batch_serial)`,
   );
-  await stageContainers(session, span);
+  await stageContainers(session, span, serials.length);
   return span;
 }
 
@@ -337,7 +337,7 @@ async function visitSpan(session: TraceSession): Promise<Span | undefined> {
 async function stageVisits(session: TraceSession): Promise<void> {
   await session.run(`INSERT INTO x_visits
 WITH e AS (
-  SELECT serial, site, line, station, event, product, result, panel, ts FROM unit_event
+  SELECT serial, site, line, station, event, product, result, panel, ts FROM ${session.from("unit_event")}
   WHERE serial IN (SELECT serial FROM batch_serial) AND event IN ('start', 'complete')
 ), edge AS (
   SELECT *, lead(event) OVER w AS next_event, lead(ts) OVER w AS next_ts,
@@ -488,13 +488,13 @@ async function stagedSpan(session: TraceSession, table: string): Promise<Span | 
 async function stageUnitRecords(session: TraceSession, mode: StageMode): Promise<void> {
   const mine = "serial IN (SELECT serial FROM batch_serial)";
   await session.run(
-    `INSERT INTO x_spi SELECT serial, site, line, station, ts, product, result, pad_count, volume_pct_mean, volume_pct_min, volume_pct_max FROM spi_board WHERE ${mine}`,
+    `INSERT INTO x_spi SELECT serial, site, line, station, ts, product, result, pad_count, volume_pct_mean, volume_pct_min, volume_pct_max FROM ${session.from("spi_board")} WHERE ${mine}`,
   );
   await session.run(
-    `INSERT INTO x_tests SELECT serial, site, line, station, ts, kind, result, program, defect_count, firmware_version, firmware_checksum, firmware_mac, firmware_license FROM test_result WHERE ${mine}`,
+    `INSERT INTO x_tests SELECT serial, site, line, station, ts, kind, result, program, defect_count, firmware_version, firmware_checksum, firmware_mac, firmware_license FROM ${session.from("test_result")} WHERE ${mine}`,
   );
   await session.run(
-    `INSERT INTO x_materials SELECT serial, site, line, station, ts, ref, part, lot, supplier, date_code, reel FROM placement WHERE ${mine}`,
+    `INSERT INTO x_materials SELECT serial, site, line, station, ts, ref, part, lot, supplier, date_code, reel FROM ${session.from("placement")} WHERE ${mine}`,
   );
   if (mode === "assess") return;
   // Pads and test measurements carry their board's / test's timestamp (the contract): the time
@@ -520,12 +520,15 @@ async function stageUnitRecords(session: TraceSession, mode: StageMode): Promise
  * `packs` is the pack rows to read (a table or a windowed source); a box is unnested only when its
  * JSON text names one of the seed serials.
  */
-export function containerChainSql(seed: string, packs: string): string {
+export function containerChainSql(seed: string, packs: string, few: boolean): string {
+  // For a few serials, a text search skips parsing every box; for many, parsing every box once wins.
+  const named = few
+    ? ` AND EXISTS (SELECT 1 FROM (${seed}) s(serial) WHERE contains(p.serials, '"' || s.serial || '"'))`
+    : "";
   return `WITH RECURSIVE p AS (
   SELECT kind, container, site, line, station, destination, ts, serials, containers FROM ${packs}
 ), members AS (
-  SELECT p.*, unnest(from_json(p.serials, '["VARCHAR"]')) AS member FROM p
-  WHERE p.serials IS NOT NULL AND EXISTS (SELECT 1 FROM (${seed}) s(serial) WHERE contains(p.serials, '"' || s.serial || '"'))
+  SELECT p.*, unnest(from_json(p.serials, '["VARCHAR"]')) AS member FROM p WHERE p.serials IS NOT NULL${named}
 ), nested AS (
   SELECT p.*, unnest(from_json(p.containers, '["VARCHAR"]')) AS member FROM p WHERE p.containers IS NOT NULL
 ), chain(serial, level, kind, container, holds, site, line, station, ts, destination) AS (
@@ -538,15 +541,22 @@ export function containerChainSql(seed: string, packs: string): string {
 SELECT serial, CAST(level AS INTEGER) AS level, kind, container, holds, site, line, station, ts, destination FROM chain`;
 }
 
-async function stageContainers(session: TraceSession, span: Span | undefined): Promise<void> {
+/** Up to this many serials, boxes are searched by text before being parsed. */
+export const FEW_SERIALS = 50;
+
+async function stageContainers(
+  session: TraceSession,
+  span: Span | undefined,
+  serials: number,
+): Promise<void> {
   await session.run(
-    `INSERT INTO x_containers ${containerChainSql("SELECT serial FROM batch_serial", packsSince(session, span?.from))}`,
+    `INSERT INTO x_containers ${containerChainSql("SELECT serial FROM batch_serial", packsSince(session, span?.from), serials <= FEW_SERIALS)}`,
   );
 }
 
 /** Pack rows from a day before `since` on (a unit is packed after its first visit); all without it. */
 export function packsSince(session: TraceSession, since: number | undefined): string {
-  if (since === undefined) return "pack";
+  if (since === undefined) return session.from("pack");
   const from = Math.floor(since) - DAY_MS;
   return session.from("pack", { from, to: Math.max(from, session.options.now()) + 366 * DAY_MS });
 }

@@ -5,14 +5,7 @@ import { type ArchiveCatalog, type ArchiveDataset, listArchive } from "./catalog
 import { TraceError } from "./errors.ts";
 import { resolveTraceOptions, type TraceOptions } from "./options.ts";
 import { TraceSession } from "./session.ts";
-import {
-  type Columns,
-  type TableSources,
-  tableSources,
-  tailDdl,
-  viewDdl,
-  WAREHOUSE_ALIAS,
-} from "./sources.ts";
+import { type Columns, type TableSources, tailDdl, WAREHOUSE_ALIAS } from "./sources.ts";
 import { literal, quote, TRACE_TABLES, type TraceTable } from "./tables.ts";
 
 /** What the reader needs of InfluxDB: InfluxQL, whole or in chunks. */
@@ -37,19 +30,12 @@ export interface SourcePlan {
 /** How long a shared result (a product's route around an hour) is reused, ms. */
 const MEMO_TTL_MS = 60_000;
 const MEMO_ENTRIES = 1000;
-/** A released session's connection and views, kept for the next session over the same sources. */
-interface IdleSession {
-  key: string;
-  connection: DuckDBConnection;
-  sources: Map<string, TableSources>;
-}
-
-/** Idle sessions kept for reuse (their connection and views), at most. */
+/** Idle connections (with their tail and stage tables) kept for the next sessions, at most. */
 const IDLE_SESSIONS = 8;
 
 /**
- * The traceability reader: an in-memory DuckDB whose sessions see one view per warehouse table,
- * the union of three sources that never overlap:
+ * The traceability reader: an in-memory DuckDB whose sessions read each warehouse table as the
+ * union of three sources that never overlap (`TraceSession.from` names them per query):
  *
  * - the Parquet archive (immutable day partitions), exactly the files listed when the session opened;
  * - the warehouse file, attached READ_ONLY while at least one session needs it and no writer holds
@@ -68,7 +54,7 @@ export class TraceStore {
   #lock: Promise<void> = Promise.resolve();
   readonly #cache = new Map<string, { at: number; value: Promise<unknown> }>();
   #closed = false;
-  readonly #idle: IdleSession[] = [];
+  readonly #idle: DuckDBConnection[] = [];
 
   private constructor(
     readonly instance: DuckDBInstance,
@@ -97,21 +83,22 @@ export class TraceStore {
     return new TraceStore(instance, admin, o, influx);
   }
 
-  /** A session: its own connection, its own tail of InfluxDB, views over the sources of this moment. */
+  /** A session: its own connection and tail of InfluxDB, over the sources of this moment. */
   async session(): Promise<TraceSession> {
     if (this.#closed) throw new TraceError("source-unavailable", "the trace store is closed");
     const archive = await this.#archive();
     const warehouse = await this.#acquireWarehouse();
     const plan: SourcePlan = { archive, warehouse, influx: this.influx !== undefined };
     const planKey = `${archive?.signature ?? ""}|${warehouse.attached ? JSON.stringify([...warehouse.watermarks]) : "-"}`;
-    let prepared: { connection: DuckDBConnection; sources: Map<string, TableSources> };
+    let connection: DuckDBConnection;
+    const sources = new Map<string, TableSources>();
     try {
-      prepared = (await this.#reuse(planKey)) ?? (await this.#prepare(plan));
+      for (const table of TRACE_TABLES) sources.set(table.table, await this.#sources(table, plan));
+      connection = (await this.#reuse()) ?? (await this.#connect());
     } catch (error) {
       await this.#releaseWarehouse(warehouse);
       throw error;
     }
-    const { connection, sources } = prepared;
     return new TraceSession(
       connection,
       plan,
@@ -119,10 +106,9 @@ export class TraceStore {
       this.options,
       this.influx,
       () => {
-        // Without the warehouse a session's views stay valid as long as the archive listing:
-        // the next request reuses them. With it, the views die with the attach.
-        if (!warehouse.attached && !this.#closed && this.#idle.length < IDLE_SESSIONS)
-          this.#idle.push({ key: planKey, connection, sources });
+        // Queries name their sources themselves (no view), so a connection is reusable by the
+        // next session whatever its sources: only its tail tables are emptied.
+        if (!this.#closed && this.#idle.length < IDLE_SESSIONS) this.#idle.push(connection);
         else connection.closeSync();
         return this.#releaseWarehouse(warehouse);
       },
@@ -130,49 +116,31 @@ export class TraceStore {
     );
   }
 
-  /** An idle session's connection over the same sources, its tail and stage emptied. */
-  async #reuse(
-    planKey: string,
-  ): Promise<{ connection: DuckDBConnection; sources: Map<string, TableSources> } | undefined> {
-    for (let i = this.#idle.length - 1; i >= 0; i--) {
-      const idle = this.#idle[i] as IdleSession;
-      if (idle.key !== planKey) {
-        // A listing of the archive that changed: its views are stale.
-        this.#idle.splice(i, 1);
-        idle.connection.closeSync();
-        continue;
-      }
-      this.#idle.splice(i, 1);
+  /** An idle session's connection, its tail emptied (its stage is emptied by whoever stages). */
+  async #reuse(): Promise<DuckDBConnection | undefined> {
+    for (let connection = this.#idle.pop(); connection; connection = this.#idle.pop()) {
       try {
-        await idle.connection.run(
+        await connection.run(
           TRACE_TABLES.map((t) => `DELETE FROM ${quote(`tail_${t.table}`)};`).join("\n"),
         );
-        return idle;
+        return connection;
       } catch {
-        idle.connection.closeSync();
+        connection.closeSync();
       }
     }
     return undefined;
   }
 
-  async #prepare(
-    plan: SourcePlan,
-  ): Promise<{ connection: DuckDBConnection; sources: Map<string, TableSources> }> {
+  async #connect(): Promise<DuckDBConnection> {
     const connection = await this.instance.connect();
-    const sources = new Map<string, TableSources>();
     try {
-      for (const table of TRACE_TABLES) sources.set(table.table, await this.#sources(table, plan));
-      // One round trip for the whole schema of the session.
-      const ddl = TRACE_TABLES.flatMap((table) => [
-        tailDdl(table),
-        viewDdl(tableSources(table.table, sources)),
-      ]);
-      await connection.run(ddl.join(";\n"));
+      // One round trip for the session's tail tables.
+      await connection.run(TRACE_TABLES.map(tailDdl).join(";\n"));
     } catch (error) {
       connection.closeSync();
       throw error;
     }
-    return { connection, sources };
+    return connection;
   }
 
   /** Runs `work` in a session and closes it after, whatever happens. */
@@ -187,7 +155,7 @@ export class TraceStore {
 
   async close(): Promise<void> {
     this.#closed = true;
-    for (const idle of this.#idle.splice(0)) idle.connection.closeSync();
+    for (const connection of this.#idle.splice(0)) connection.closeSync();
     await this.#serialized(async () => {
       if (this.#warehouse.attached) await this.admin.run(`DETACH ${WAREHOUSE_ALIAS}`);
     });

@@ -145,11 +145,9 @@ export const demoCommand: CommandModule = (program) => {
       const loaded = loadConfig();
       const config: Config = {
         ...loaded.config,
-        sections: {
-          ...loaded.config.sections,
-          ...exampleSections(),
-          ...loaded.config.sections,
-        },
+        // The narration is the demo's output: routine logs only when asked for.
+        logLevel: loaded.sources.logLevel === "default" ? "warn" : loaded.config.logLevel,
+        sections: { ...exampleSections(), ...loaded.config.sections },
       };
       const say = (line: string) => process.stdout.write(`${line}\n`);
       const durationS = positive("duration", opts.duration);

@@ -83,7 +83,9 @@ export function resolveDashboardOptions(options: Partial<DashboardOptions> = {})
   for (const key of ["apiUrl", "alertWebhookUrl"] as const) {
     // A $VARIABLE is expanded by Grafana from its environment when it reads the provisioning.
     if (!/^https?:\/\/[^/\s]+/.test(o[key]) && !/^\$[A-Z][A-Z0-9_]*$/.test(o[key]))
-      problems.push(`${key}=${JSON.stringify(o[key])}: expected an http(s) URL or a $ENVIRONMENT_VARIABLE`);
+      problems.push(
+        `${key}=${JSON.stringify(o[key])}: expected an http(s) URL or a $ENVIRONMENT_VARIABLE`,
+      );
   }
   if (o.configPath.trim() === "") problems.push(`configPath="": expected a file path`);
   if (!/^[A-Za-z0-9 _.-]{1,64}$/.test(o.folder))

@@ -6,7 +6,7 @@ import type { Completeness, Gap, MaterialLevel, ProcessLevel } from "./types.ts"
 const DAY_MS = 86_400_000;
 /** How far around a batch's visits streams are read to learn their usual interval, ms. */
 /** How far around a batch's visits the product's route and bill of materials are learned, ms. */
-const NEIGHBOURHOOD_MS = 2 * 3_600_000;
+const NEIGHBOURHOOD_MS = 30 * 60_000;
 const HOUR_MS = 3_600_000;
 
 const PROCESS: readonly ProcessLevel[] = ["P1", "P2", "P3", "P4"];
@@ -396,7 +396,7 @@ export async function assessBatch(
           null,
           first,
           last,
-          "no component placement recorded for the product on the line in the hours around",
+          "no component placement recorded for the product on the line in the hour around",
         ),
       );
     } else if (bom.lotShare < o.routeShare) {

@@ -6,6 +6,7 @@ import type { DuckDBAppender } from "@duckdb/node-api";
 import { createDecoder, type Decoded, type StoredPoint } from "../../ingest/contract/index.ts";
 import { type SimulatedMessage, simulateLine } from "../../simulator/index.ts";
 import { archiveOlderThan, RECORD_TABLES, Warehouse } from "../warehouse/index.ts";
+import type { SerialRecord } from "./types.ts";
 
 type SimulatorOptions = Parameters<typeof simulateLine>[0];
 
@@ -278,5 +279,105 @@ export function fakeInflux(
     async *queryChunks(query: string, params?: Record<string, unknown>) {
       yield { statementId: 0, series: answer(query, params), partial: false };
     },
+  };
+}
+
+const ENV = ["env", "nitrogen"];
+const HALL = "hall";
+
+/**
+ * What the simulator sent for one serial, counted from its decoded messages without the reader:
+ * unit-scoped points by their serial tag, station signals by the serial's visits, the
+ * environment of its line and hall during each visit.
+ */
+export function expectedFor(points: readonly StoredPoint[], serial: string) {
+  const units = points.filter((p) => p.measurement === "unit" && p.tags.serial === serial);
+  const visits: { site: string; line: string; station: string; start: number; complete: number }[] =
+    [];
+  for (const start of units.filter((p) => p.tags.event === "start")) {
+    const complete = units.find(
+      (p) =>
+        p.tags.event === "complete" && p.tags.station === start.tags.station && p.ts >= start.ts,
+    );
+    if (complete)
+      visits.push({
+        site: start.tags.site as string,
+        line: start.tags.line as string,
+        station: start.tags.station as string,
+        start: start.ts,
+        complete: complete.ts,
+      });
+  }
+  const byMeasurement = new Map<string, number>();
+  const add = (m: string, n = 1) => byMeasurement.set(m, (byMeasurement.get(m) ?? 0) + n);
+  for (const p of points) {
+    if (p.tags.serial === serial && p.measurement !== "unit") {
+      // A profiler sample belongs to the serial; it is in the record when inside a visit of its station.
+      if (
+        ["unit", "spi", "spi_pad", "test", "test_measurement", "test_defect", "placement"].includes(
+          p.measurement,
+        )
+      )
+        add(p.measurement);
+    }
+  }
+  const signals = new Map<string, number>();
+  const environment = new Map<string, number>();
+  let events = 0;
+  for (const v of visits) {
+    for (const p of points) {
+      if (p.ts < v.start || p.ts > v.complete || p.tags.site !== v.site) continue;
+      if (p.measurement === "event" && p.tags.line === v.line && p.tags.station === v.station)
+        events++;
+      const record = [
+        "unit",
+        "spi",
+        "spi_pad",
+        "test",
+        "test_measurement",
+        "test_defect",
+        "placement",
+        "event",
+        "pack",
+      ].includes(p.measurement);
+      if (record) continue;
+      if (ENV.includes(p.measurement)) {
+        if (p.tags.serial === undefined && (p.tags.line === v.line || p.tags.line === HALL))
+          environment.set(p.measurement, (environment.get(p.measurement) ?? 0) + 1);
+      } else if (
+        p.tags.line === v.line &&
+        p.tags.station === v.station &&
+        (p.tags.serial === undefined || p.tags.serial === serial)
+      ) {
+        signals.set(p.measurement, (signals.get(p.measurement) ?? 0) + 1);
+      }
+    }
+  }
+  return { visits, byMeasurement, signals, environment, events };
+}
+
+export function counted(record: SerialRecord) {
+  const signals = new Map<string, number>();
+  const environment = new Map<string, number>();
+  for (const v of record.visits) {
+    for (const [m, list] of Object.entries(v.signals))
+      signals.set(m, (signals.get(m) ?? 0) + list.length);
+    for (const [m, list] of Object.entries(v.environment))
+      environment.set(m, (environment.get(m) ?? 0) + list.length);
+  }
+  const byMeasurement = new Map<string, number>([
+    ["spi", record.spi.length],
+    ["spi_pad", record.spi.reduce((n, s) => n + s.pads.length, 0)],
+    ["test", record.tests.length],
+    ["test_measurement", record.tests.reduce((n, t) => n + t.measurements.length, 0)],
+    ["test_defect", record.tests.reduce((n, t) => n + t.defects.length, 0)],
+    ["placement", record.materials.length],
+  ]);
+  for (const [k, n] of [...byMeasurement]) if (n === 0) byMeasurement.delete(k);
+  return {
+    signals,
+    environment,
+    byMeasurement,
+    events: record.visits.reduce((n, v) => n + v.events.length, 0),
   };
 }

@@ -25,6 +25,8 @@ export interface TraceOptions {
   ingestMeasurement: string;
   /** Lot texts that mean "not known" (compared trimmed and case-insensitively); default ["", "-", "?", "unknown", "n/a", "na", "none", "null", "tbd"]. */
   unknownLots: readonly string[];
+  /** A unit's inspections, tests and placements are read within its visits' span widened by this much on each side, ms; default 86400000 (1 day). */
+  recordSlackMs: number;
   /** Share of a product's units that visit a station for it to be part of the product's route, 0..1; default 0.5. */
   routeShare: number;
   /** Serials per InfluxDB query when the unsynced tail is read; default 100. */
@@ -55,6 +57,7 @@ export const DEFAULT_TRACE_OPTIONS: Readonly<TraceOptions> = Object.freeze({
   minGapMs: 2000,
   ingestMeasurement: "tracebox_ingest",
   unknownLots: Object.freeze(["", "-", "?", "unknown", "n/a", "na", "none", "null", "tbd"]),
+  recordSlackMs: 86_400_000,
   routeShare: 0.5,
   tailSerialsPerQuery: 100,
   exportBatchSerials: 500,
@@ -88,6 +91,8 @@ export function resolveTraceOptions(options: Partial<TraceOptions> = {}): TraceO
     throw badOption("gapFactor", o.gapFactor, "a number above 1");
   if (!(Number.isFinite(o.minGapMs) && o.minGapMs >= 0))
     throw badOption("minGapMs", o.minGapMs, "ms, 0 or more");
+  if (!(Number.isFinite(o.recordSlackMs) && o.recordSlackMs >= 0))
+    throw badOption("recordSlackMs", o.recordSlackMs, "ms, 0 or more");
   if (!(o.routeShare > 0 && o.routeShare <= 1))
     throw badOption("routeShare", o.routeShare, "a share in (0, 1]");
   for (const [field, value] of [

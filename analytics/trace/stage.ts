@@ -282,7 +282,7 @@ export async function stageBatch(
     );
     await stageWindows(session, span, mode);
   }
-  await stageUnitRecords(session, mode);
+  await stageUnitRecords(session, mode, span);
   if (mode === "record") {
     await session.tail.measurement("pack", span?.from, undefined);
     await stageContainers(session, span, serials.length);
@@ -306,8 +306,10 @@ export async function stageGenealogy(
   await stageVisits(session);
   const span = await visitSpan(session);
   await session.tail.measurement("pack", span?.from, undefined);
+  const slack = session.options.recordSlackMs;
+  const window = span === undefined ? undefined : { from: span.from - slack, to: span.to + slack };
   await session.run(
-    `INSERT INTO x_materials SELECT serial, site, line, station, ts, ref, part, lot, supplier, date_code, reel FROM ${session.from("placement")} WHERE serial IN (SELECT serial FROM batch_serial)`,
+    `INSERT INTO x_materials SELECT serial, site, line, station, ts, ref, part, lot, supplier, date_code, reel FROM ${session.from("placement", window)} WHERE serial IN (SELECT serial FROM batch_serial)`,
   );
   await stageContainers(session, span, serials.length);
   return span;
@@ -485,16 +487,23 @@ async function stagedSpan(session: TraceSession, table: string): Promise<Span | 
   return { from: row.lo, to: row.hi };
 }
 
-async function stageUnitRecords(session: TraceSession, mode: StageMode): Promise<void> {
+/**
+ * A unit's inspections, tests and placements happen while it is on the line: they are read within
+ * its visits' span widened by `recordSlackMs`, not across all history (a retest days later comes
+ * with its own visit). A batch whose serials have no visit at all is read everywhere.
+ */
+async function stageUnitRecords(
+  session: TraceSession,
+  mode: StageMode,
+  span: Span | undefined,
+): Promise<void> {
   const mine = "serial IN (SELECT serial FROM batch_serial)";
+  const slack = session.options.recordSlackMs;
+  const window = span === undefined ? undefined : { from: span.from - slack, to: span.to + slack };
   await session.run(
-    `INSERT INTO x_spi SELECT serial, site, line, station, ts, product, result, pad_count, volume_pct_mean, volume_pct_min, volume_pct_max FROM ${session.from("spi_board")} WHERE ${mine}`,
-  );
-  await session.run(
-    `INSERT INTO x_tests SELECT serial, site, line, station, ts, kind, result, program, defect_count, firmware_version, firmware_checksum, firmware_mac, firmware_license FROM ${session.from("test_result")} WHERE ${mine}`,
-  );
-  await session.run(
-    `INSERT INTO x_materials SELECT serial, site, line, station, ts, ref, part, lot, supplier, date_code, reel FROM ${session.from("placement")} WHERE ${mine}`,
+    `INSERT INTO x_spi SELECT serial, site, line, station, ts, product, result, pad_count, volume_pct_mean, volume_pct_min, volume_pct_max FROM ${session.from("spi_board", window)} WHERE ${mine};
+     INSERT INTO x_tests SELECT serial, site, line, station, ts, kind, result, program, defect_count, firmware_version, firmware_checksum, firmware_mac, firmware_license FROM ${session.from("test_result", window)} WHERE ${mine};
+     INSERT INTO x_materials SELECT serial, site, line, station, ts, ref, part, lot, supplier, date_code, reel FROM ${session.from("placement", window)} WHERE ${mine};`,
   );
   if (mode === "assess") return;
   // Pads and test measurements carry their board's / test's timestamp (the contract): the time

@@ -12,7 +12,7 @@
 // environment, events, SPI pads, tests, placements, containers, completeness) and its JSON text,
 // each in a fresh session (what one API request costs). Goal: p99 under 300 ms.
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import {
@@ -506,6 +506,11 @@ for (const [name, r] of [
     `  ${name.padEnd(20)} ${LOTS} lots of ${r.unitsPerLot.min}–${r.unitsPerLot.max} units: p50 ${ms(r.lot.p50)}  p99 ${ms(r.lot.p99)};  part ${r.part.part} from ${r.part.supplier}: ${r.part.units} units in ${ms(r.part.ms)}`,
   );
 const worst = Math.max(...runs.map((r) => r.latency.p99));
+console.log(
+  `load average (1, 5, 15 min) at the end: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(", ")} on ${availableParallelism()} cores`,
+);
 const verdict = worst < GOAL_P99_MS ? "met" : "NOT met";
 console.log(`goal p99 < ${GOAL_P99_MS} ms for one serial: ${verdict} (worst p99 ${ms(worst)})`);
 
@@ -526,6 +531,7 @@ const result = {
   http,
   recall: { archiveAndWarehouse: recall, archiveOnly: recallArchive },
   goal: { p99Ms: GOAL_P99_MS, worstP99Ms: worst, met: worst < GOAL_P99_MS },
+  loadAverage: loadavg(),
 };
 const results = join(import.meta.dirname, "results");
 mkdirSync(results, { recursive: true });

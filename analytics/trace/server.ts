@@ -198,15 +198,8 @@ export async function startTraceServer(
   } as const;
 
   app.get("/healthz", async () => {
-    const plan = await store.withSession(async (s) => s.plan);
-    return {
-      status: "ok",
-      archive: plan.archive
-        ? { root: plan.archive.root, datasets: plan.archive.datasets.length }
-        : null,
-      warehouse: plan.warehouse.attached ? "read-only" : (plan.warehouse.reason ?? "not read"),
-      influx: plan.influx ? "configured" : "not configured",
-    };
+    const status = await store.status();
+    return { status: "ok", ...status, influx: status.influx ? "configured" : "not configured" };
   });
 
   app.get("/metrics", async (_request, reply) => {

@@ -143,6 +143,38 @@ export class TraceStore {
     return connection;
   }
 
+  /**
+   * What the store reads, without opening a session (a health probe must not take the
+   * warehouse's lock): the archive listing, whether the warehouse is attached right now, InfluxDB.
+   */
+  async status(): Promise<{
+    archive: { root: string; datasets: number; files: number } | null;
+    warehouse: string;
+    influx: boolean;
+  }> {
+    const archive = await this.#archive();
+    const path = this.options.warehousePath;
+    const warehouse =
+      path === undefined || this.options.warehouse === "never"
+        ? "not read"
+        : this.#warehouse.attached
+          ? "read-only (attached)"
+          : existsSync(path)
+            ? "read when free"
+            : "missing";
+    return {
+      archive: archive
+        ? {
+            root: archive.root,
+            datasets: archive.datasets.length,
+            files: archive.datasets.reduce((n, d) => n + d.files.length, 0),
+          }
+        : null,
+      warehouse,
+      influx: this.influx !== undefined,
+    };
+  }
+
   /** Runs `work` in a session and closes it after, whatever happens. */
   async withSession<T>(work: (session: TraceSession) => Promise<T>): Promise<T> {
     const session = await this.session();

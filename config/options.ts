@@ -276,6 +276,14 @@ export const OPTIONS = {
     doc: "Bearer token the HTTP API requires; mandatory when it binds beyond loopback.",
     parse: str,
   }),
+  exportKey: option({
+    path: "export.key",
+    env: "TRACEBOX_EXPORT_KEY",
+    default: undefined,
+    secret: true,
+    doc: "HMAC key that signs export manifests (tamper evidence beyond the SHA-256 chain); unset: unsigned.",
+    parse: str,
+  }),
   logLevel: option({
     path: "log.level",
     env: "TRACEBOX_LOG_LEVEL",

@@ -237,7 +237,7 @@ export interface SpcJobOptions {
   autoApproveFirst: boolean;
   /**
    * Only readings older than this are judged, so that the warehouse sync has delivered every
-   * reading of a subgroup before the subgroup is closed, ms. Default 60000.
+   * reading of a subgroup before the subgroup is closed, ms. Default 15000 (above the sync's 10 s interval, within the 30 s live goal).
    */
   settleMs: number;
   /** Past subgroups kept between runs, so run rules and EWMA/CUSUM continue across runs. Default 50. */
@@ -263,7 +263,7 @@ export interface SpcJobOptions {
 
 export const DEFAULT_SPC_JOB_OPTIONS: Readonly<SpcJobOptions> = Object.freeze({
   autoApproveFirst: true,
-  settleMs: 60_000,
+  settleMs: 15_000,
   historySubgroups: 50,
   capabilitySubgroups: 50,
   maxVisitMs: 86_400_000,

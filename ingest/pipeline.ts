@@ -33,8 +33,11 @@ export interface PipelineParts {
 
 interface Batch {
   lines: string[];
-  /** The topic of each line, to name it if InfluxDB rejects that point. */
-  lineTopics: string[];
+  /**
+   * Per accepted message: its topic and the index after its last line, to name the topic of a
+   * point InfluxDB rejects. Kept per message, not per line: the lookup is rare, the push is not.
+   */
+  sources: { topic: string; end: number }[];
   letters: DeadLetter[];
   tokens: AckToken[];
   written: number;
@@ -45,7 +48,7 @@ interface Batch {
 function emptyBatch(): Batch {
   return {
     lines: [],
-    lineTopics: [],
+    sources: [],
     letters: [],
     tokens: [],
     written: 0,
@@ -93,10 +96,8 @@ export class Pipeline {
     if (batch.tokens.length === 0) batch.firstAt = performance.now();
     const decoded = parts.decode(message.topic, message.payload);
     if (decoded.ok) {
-      for (const point of decoded.points) {
-        batch.lines.push(point.line);
-        batch.lineTopics.push(message.topic);
-      }
+      for (const point of decoded.points) batch.lines.push(point.line);
+      batch.sources.push({ topic: message.topic, end: batch.lines.length });
       batch.written += 1;
       parts.observe?.(decoded, message.receivedAt);
     } else {
@@ -196,7 +197,11 @@ export class Pipeline {
             return this.storePoints(batch);
           }
           if (error.reason === "bad_request" || error.reason === "too_large") {
-            await this.isolate(batch.lines, batch.lineTopics, batch.letters);
+            await this.isolate(
+              batch.lines,
+              (i) => batch.sources.find((source) => source.end > i)?.topic ?? "",
+              batch.letters,
+            );
             return;
           }
         }
@@ -210,15 +215,20 @@ export class Pipeline {
   }
 
   /** Splits a batch InfluxDB refused to find the bad points; they go to the dead-letter. */
-  private async isolate(lines: string[], topics: string[], letters: DeadLetter[]): Promise<void> {
+  private async isolate(
+    lines: string[],
+    topicAt: (index: number) => string,
+    letters: DeadLetter[],
+  ): Promise<void> {
     const { parts } = this;
     const result = await writeIsolating(parts.influx, lines);
     parts.metrics.pointsWritten.inc(result.written);
-    const topicOf = new Map(lines.map((line, i) => [line, topics[i] ?? ""]));
+    const indexOf = new Map(lines.map((line, i) => [line, i]));
     for (const bad of result.rejected) {
+      const index = indexOf.get(bad.line);
       letters.push({
         receivedAt: Date.now(),
-        topic: topicOf.get(bad.line) ?? "",
+        topic: index === undefined ? "" : topicAt(index),
         reason: "influx_rejected",
         detail: bad.error,
         payload: bad.line,
@@ -273,11 +283,7 @@ export class Pipeline {
         }
         if (!(error instanceof InfluxError) || error.canRetry()) throw error;
         const letters: DeadLetter[] = [];
-        await this.isolate(
-          entry.lines,
-          entry.lines.map(() => "(spool)"),
-          letters,
-        );
+        await this.isolate(entry.lines, () => "(spool)", letters);
         await parts.deadLetter.write(letters);
       }
       await parts.spool.remove(entry.seq);

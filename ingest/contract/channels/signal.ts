@@ -1,4 +1,4 @@
-import { PointBuilder, type StoredPoint } from "../point.ts";
+import { SeriesLines, type StoredPoint } from "../point.ts";
 import { isRejection, type Rejection, reject } from "../rejection.ts";
 import { SignalPayload, type SignalSample } from "../schemas.ts";
 import { type ChannelContext, defineChannel } from "./codec.ts";
@@ -7,8 +7,9 @@ import { type ChannelContext, defineChannel } from "./codec.ts";
 export const signalChannel = defineChannel({
   schema: SignalPayload,
   toPoints(payload, context) {
+    const series = new SeriesCache(context);
     if (!("samples" in payload)) {
-      const point = samplePoint(payload, "", context);
+      const point = samplePoint(payload, "", context, series);
       return isRejection(point) ? point : [point];
     }
     const points: StoredPoint[] = [];
@@ -17,7 +18,7 @@ export const signalChannel = defineChannel({
     const seen = new Map<string, Map<number, number>>();
     for (let i = 0; i < payload.samples.length; i++) {
       const sample = payload.samples[i] as SignalSample;
-      const point = samplePoint(sample, `/samples/${i}`, context);
+      const point = samplePoint(sample, `/samples/${i}`, context, series);
       if (isRejection(point)) return point;
       const serial = sample.serial ?? "";
       let times = seen.get(serial);
@@ -39,14 +40,48 @@ export const signalChannel = defineChannel({
   },
 });
 
+/** The series of one message: the station's, and one per serial that rides along. */
+class SeriesCache {
+  readonly #context: ChannelContext;
+  #station: SeriesLines | undefined;
+  readonly #bySerial = new Map<string, SeriesLines>();
+
+  constructor(context: ChannelContext) {
+    this.#context = context;
+  }
+
+  of(serial: string | undefined): SeriesLines {
+    if (serial === undefined) {
+      this.#station ??= this.#create(undefined);
+      return this.#station;
+    }
+    let series = this.#bySerial.get(serial);
+    if (series === undefined) {
+      series = this.#create(serial);
+      this.#bySerial.set(serial, series);
+    }
+    return series;
+  }
+
+  #create(serial: string | undefined): SeriesLines {
+    const { channel, origin } = this.#context;
+    const tags: Record<string, string> = {
+      site: origin.site,
+      line: origin.line,
+      station: origin.station,
+    };
+    if (serial !== undefined) tags.serial = serial;
+    return new SeriesLines(channel, tags);
+  }
+}
+
 function samplePoint(
   sample: SignalSample,
   path: string,
-  { channel, origin, time }: ChannelContext,
+  { time }: ChannelContext,
+  series: SeriesCache,
 ): StoredPoint | Rejection {
   const ts = time(sample.ts, `${path}/ts`);
   if (isRejection(ts)) return ts;
-  const point = new PointBuilder(channel, origin).tag("serial", sample.serial);
-  for (const key in sample.values) point.float(key, sample.values[key]);
-  return point.build(ts);
+  return series.of(sample.serial).point(sample.values, ts);
 }

@@ -333,3 +333,152 @@ describe("buildUnitFeatures", () => {
     await expect(buildUnitFeatures(w, { joinBucketMs: 10 })).rejects.toThrow(/joinBucketMs=10/);
   });
 });
+
+async function place(
+  serial: string,
+  ref: string,
+  lot: string,
+  supplier: string | null,
+  ts: number,
+): Promise<void> {
+  await w.run(
+    `INSERT INTO placement (site, line, station, serial, ref, part, lot, supplier, ts)
+     VALUES ('S1', 'L1', 'pnp', $serial, $ref, 'P-' || $ref, $lot, $supplier, $ts)`,
+    { serial, ref, lot, supplier, ts: at(ts) },
+  );
+}
+
+async function defect(serial: string, kind: string, code: string, ref: string, ts: number) {
+  await w.run(
+    `INSERT INTO test_defect (site, line, station, serial, kind, code, ref, count, ts)
+     VALUES ('S1', 'L1', $kind, $serial, $kind, $code, $ref, 1, $ts)`,
+    { serial, kind, code, ref, ts: at(ts) },
+  );
+}
+
+/** C1 of U1 from lot A (reworked later from lot B), U1 of U1 from lot X; C1 of U2 from lot B. */
+async function material(): Promise<void> {
+  await place("U1", "C1", "A", "Kemet", 50);
+  await place("U1", "U1", "X", null, 50);
+  await place("U1", "C1", "B", "Kemet", 650);
+  await place("U2", "C1", "B", "Murata", 480);
+  // U1's first AOI (t=500) called two defects at U1 and one without a designator; its retest none.
+  await defect("U1", "aoi", "insufficient_solder", "U1", 500);
+  await defect("U1", "aoi", "bridge", "U1", 500);
+  await defect("U1", "aoi", "other", "-", 500);
+  await defect("U1", "aoi", "bridge", "C1", 600);
+}
+
+describe("placement and lineage by reference designator", () => {
+  it("gives each board the lot and supplier first placed at each designator", async () => {
+    await material();
+    const f = await features();
+    expect(f.get("U1")).toMatchObject({
+      lot_C1: "A",
+      supplier_C1: "Kemet",
+      lot_U1: "X",
+      supplier_U1: null,
+    });
+    expect(f.get("U2")).toMatchObject({ lot_C1: "B", supplier_C1: "Murata", lot_U1: null });
+    expect(f.get("U3")).toMatchObject({ lot_C1: null, supplier_C1: null });
+    const off = await buildUnitFeatures(w, { placementColumns: false });
+    expect(off.columns.filter((c) => /^(lot|supplier)_/.test(c))).toEqual([]);
+  });
+
+  it("joins each designator's placement, SPI pads and first-test defects", async () => {
+    await material();
+    const built = await buildUnitFeatures(w);
+    expect(built.designators).toBe(4);
+    const rows = await w.all<Row>(
+      `SELECT serial, ref, lot, supplier, spi_pads, spi_volume_mean_pct, spi_outside_share,
+         aoi_defect, aoi_defect_codes, ict_defect, fct_defect
+       FROM unit_designator ORDER BY serial, ref`,
+    );
+    expect(rows).toEqual([
+      // The bridge at C1 was called by the retest, not the first AOI.
+      {
+        serial: "U1",
+        ref: "C1",
+        lot: "A",
+        supplier: "Kemet",
+        spi_pads: 2,
+        spi_volume_mean_pct: 115,
+        spi_outside_share: 0.5,
+        aoi_defect: false,
+        aoi_defect_codes: null,
+        ict_defect: null,
+        fct_defect: false,
+      },
+      {
+        serial: "U1",
+        ref: "R1",
+        lot: null,
+        supplier: null,
+        spi_pads: 1,
+        spi_volume_mean_pct: 75,
+        spi_outside_share: 0,
+        aoi_defect: false,
+        aoi_defect_codes: null,
+        ict_defect: null,
+        fct_defect: false,
+      },
+      {
+        serial: "U1",
+        ref: "U1",
+        lot: "X",
+        supplier: null,
+        spi_pads: 2,
+        spi_volume_mean_pct: 80,
+        spi_outside_share: 0.5,
+        aoi_defect: true,
+        aoi_defect_codes: "bridge,insufficient_solder",
+        ict_defect: null,
+        fct_defect: false,
+      },
+      {
+        serial: "U2",
+        ref: "C1",
+        lot: "B",
+        supplier: "Murata",
+        spi_pads: 0,
+        spi_volume_mean_pct: null,
+        spi_outside_share: null,
+        aoi_defect: false,
+        aoi_defect_codes: null,
+        ict_defect: null,
+        fct_defect: null,
+      },
+    ]);
+  });
+
+  it("quotes designator names and binds their values", async () => {
+    const hostile = `C9" VARCHAR); DROP TABLE placement; --`;
+    await place("U1", hostile, "L'1", "S", 50);
+    await place("U2", "C1", "B", "Murata", 480);
+    // `c1` would make a column that DuckDB cannot tell from C1's.
+    await place("U2", "c1", "Z", "Murata", 480);
+    const built = await buildUnitFeatures(w);
+    expect(built.columns).toContain(`lot_${hostile}`);
+    expect(built.notes).toEqual([`no placement columns for designator 'c1': lot_c1 is taken`]);
+    const [row] = await w.all<Row>(
+      `SELECT "lot_C9"" VARCHAR); DROP TABLE placement; --" AS lot FROM unit_features WHERE serial = 'U1'`,
+    );
+    expect(row?.lot).toBe("L'1");
+    expect((await w.all("SELECT * FROM placement")).length).toBe(3);
+  });
+
+  it("caps the designators with placement columns, keeping those whose lot changes", async () => {
+    await material();
+    const built = await buildUnitFeatures(w, { maxPlacementDesignators: 1 });
+    expect(built.columns.filter((c) => /^(lot|supplier)_/.test(c))).toEqual([
+      "lot_C1",
+      "supplier_C1",
+    ]);
+    expect(built.notes).toEqual([
+      "placement columns for 1 of 2 reference designators (maxPlacementDesignators); left out, fewest lots first: U1",
+    ]);
+    await expect(buildUnitFeatures(w, { maxPlacementDesignators: -1 })).rejects.toMatchObject({
+      reason: "bad-option",
+    });
+  });
+});

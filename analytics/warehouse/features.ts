@@ -1,4 +1,5 @@
 import { listValue } from "@duckdb/node-api";
+import { NO_REF } from "../../ingest/contract/index.ts";
 import { badOption } from "./errors.ts";
 import { quoteIdentifier, type SqlValue, type Warehouse } from "./warehouse.ts";
 
@@ -50,6 +51,12 @@ export interface FeatureOptions {
   padGroupColumns: boolean;
   /** Bucket width of the time-window joins, ms (larger: fewer bucket rows, more candidate pairs); default 60000. */
   joinBucketMs: number;
+  /** RE2 pattern whose group 1 is the reference designator of an SPI pad ref (`U1.3` → `U1`), for `unit_designator`; default "^([^.]+)". */
+  designatorPattern: string;
+  /** Two columns per placed reference designator in `unit_features` (`lot_<ref>`, `supplier_<ref>`); default true. */
+  placementColumns: boolean;
+  /** Most reference designators given placement columns; beyond it those with the fewest distinct lots are left out (with a note); default 500. */
+  maxPlacementDesignators: number;
 }
 
 export const DEFAULT_FEATURE_OPTIONS: Readonly<FeatureOptions> = Object.freeze({
@@ -76,6 +83,11 @@ export const DEFAULT_FEATURE_OPTIONS: Readonly<FeatureOptions> = Object.freeze({
   padGroupPattern: "^([^.]+)",
   padGroupColumns: true,
   joinBucketMs: 60_000,
+  designatorPattern: "^([^.]+)",
+  placementColumns: true,
+  // A board has tens to a few hundred designators; two columns each stay well inside what a
+  // DuckDB table and the predictor's design matrix handle.
+  maxPlacementDesignators: 500,
 });
 
 /** What a build produced. */
@@ -87,6 +99,10 @@ export interface FeatureBuild {
   /** Units whose reflow KPIs come from a profiler, and from the oven's zones. */
   profiled: number;
   zoneEstimated: number;
+  /** Rows of `unit_designator` (one per serial and reference designator). */
+  designators: number;
+  /** What was left out of `unit_features`, and why. */
+  notes: string[];
 }
 
 export function resolveFeatureOptions(options: Partial<FeatureOptions> = {}): FeatureOptions {
@@ -112,6 +128,8 @@ export function resolveFeatureOptions(options: Partial<FeatureOptions> = {}): Fe
     throw badOption("rampWindowS", o.rampWindowS, "a positive number of seconds");
   if (!Number.isInteger(o.joinBucketMs) || o.joinBucketMs < 1000)
     throw badOption("joinBucketMs", o.joinBucketMs, "an integer number of ms, 1000 or more");
+  if (!Number.isInteger(o.maxPlacementDesignators) || o.maxPlacementDesignators < 0)
+    throw badOption("maxPlacementDesignators", o.maxPlacementDesignators, "an integer >= 0");
   return o;
 }
 
@@ -119,7 +137,8 @@ const TEST_KINDS = ["aoi", "axi", "ict", "fct"] as const;
 
 /**
  * (Re)builds `unit_features` — one row per serial — and its companions `unit_reflow_profile`
- * (per serial and thermocouple) and `unit_spi_group` (per serial and pad group), in one
+ * (per serial and thermocouple), `unit_spi_group` (per serial and pad group) and
+ * `unit_designator` (per serial and reference designator: placement, SPI pads, defects), in one
  * transaction: readers see the old tables or the new ones. Formulas: README.md, "Per-unit features".
  */
 export async function buildUnitFeatures(
@@ -135,12 +154,20 @@ export async function buildUnitFeatures(
     await stageOvenAtmosphere(warehouse, o);
     await stageEnvironment(warehouse, o);
     await buildSpiGroups(warehouse, o);
-    const columns = await buildFeatureTable(warehouse, o);
+    await buildDesignators(warehouse, o);
+    const notes: string[] = [];
+    const columns = await buildFeatureTable(warehouse, o, notes);
     for (const table of TEMP_TABLES) await warehouse.run(`DROP TABLE IF EXISTS ${table}`);
-    const [counts] = await warehouse.all<{ units: number; profiled: number; zones: number }>(
+    const [counts] = await warehouse.all<{
+      units: number;
+      profiled: number;
+      zones: number;
+      designators: number;
+    }>(
       `SELECT count(*) AS units,
          count(*) FILTER (WHERE reflow_source = 'profiler') AS profiled,
-         count(*) FILTER (WHERE reflow_source = 'zones') AS zones
+         count(*) FILTER (WHERE reflow_source = 'zones') AS zones,
+         (SELECT count(*) FROM unit_designator) AS designators
        FROM unit_features`,
     );
     return {
@@ -148,6 +175,8 @@ export async function buildUnitFeatures(
       columns,
       profiled: Number(counts?.profiled ?? 0),
       zoneEstimated: Number(counts?.zones ?? 0),
+      designators: Number(counts?.designators ?? 0),
+      notes,
     };
   });
 }
@@ -423,7 +452,135 @@ async function buildSpiGroups(warehouse: Warehouse, o: FeatureOptions): Promise<
   );
 }
 
-async function buildFeatureTable(warehouse: Warehouse, o: FeatureOptions): Promise<string[]> {
+/**
+ * Lineage by reference designator (`unit_designator`, one row per serial and designator): what
+ * was placed there (the first placement record of the serial at that ref: the part on the board
+ * when it was first tested), its pads at the first SPI inspection, and the defects the first test
+ * of each kind called at that ref. `<kind>_defect` is NULL when the serial had no test of that
+ * kind, so that untested boards are not counted as free of defects.
+ */
+async function buildDesignators(warehouse: Warehouse, o: FeatureOptions): Promise<void> {
+  const kindColumns = TEST_KINDS.map(
+    (
+      kind,
+    ) => `CASE WHEN t.${kind}_at IS NULL THEN NULL ELSE d.${kind}_codes IS NOT NULL END AS ${kind}_defect,
+       d.${kind}_codes AS ${kind}_defect_codes`,
+  ).join(",\n       ");
+  await warehouse.run(
+    `CREATE OR REPLACE TABLE unit_designator AS
+     WITH placed AS (
+       SELECT serial, ref, arg_min(part, ts) AS part, arg_min(lot, ts) AS lot,
+         arg_min(supplier, ts) AS supplier, arg_min(date_code, ts) AS date_code,
+         arg_min(reel, ts) AS reel, min(ts) AS placed_at
+       FROM placement WHERE serial IS NOT NULL AND ref IS NOT NULL GROUP BY serial, ref
+     ), first_board AS (
+       SELECT serial, arg_min(site, ts) AS site, arg_min(line, ts) AS line,
+         arg_min(station, ts) AS station, min(ts) AS ts
+       FROM spi_board WHERE serial IS NOT NULL GROUP BY serial
+     ), pads AS (
+       SELECT p.serial, coalesce(nullif(regexp_extract(p.ref, $designator, 1), ''), p.ref) AS ref,
+         count(*) AS pads, avg(p.volume_pct) AS volume_mean_pct, min(p.volume_pct) AS volume_min_pct,
+         avg(CASE WHEN p.volume_pct < $low OR p.volume_pct > $high THEN 1.0 ELSE 0.0 END) AS outside_share
+       FROM spi_pad p
+       JOIN first_board b ON p.serial = b.serial AND p.ts = b.ts
+         AND p.site IS NOT DISTINCT FROM b.site AND p.line IS NOT DISTINCT FROM b.line
+         AND p.station IS NOT DISTINCT FROM b.station
+       WHERE p.volume_pct IS NOT NULL AND p.ref IS NOT NULL
+       GROUP BY ALL
+     ), first_test AS (
+       SELECT serial, kind, arg_min(site, ts) AS site, arg_min(line, ts) AS line,
+         arg_min(station, ts) AS station, min(ts) AS ts
+       FROM test_result WHERE serial IS NOT NULL AND kind IN (${TEST_KINDS.map((k) => `'${k}'`).join(", ")})
+       GROUP BY serial, kind
+     ), tested AS (
+       SELECT serial, ${TEST_KINDS.map((k) => `max(ts) FILTER (WHERE kind = '${k}') AS ${k}_at`).join(", ")}
+       FROM first_test GROUP BY serial
+     ), defect AS (
+       SELECT d.serial, d.ref, d.kind, string_agg(DISTINCT d.code, ',' ORDER BY d.code) AS codes
+       FROM test_defect d
+       JOIN first_test f ON d.serial = f.serial AND d.kind = f.kind AND d.ts = f.ts
+         AND d.site IS NOT DISTINCT FROM f.site AND d.line IS NOT DISTINCT FROM f.line
+         AND d.station IS NOT DISTINCT FROM f.station
+       WHERE d.ref IS NOT NULL AND d.ref <> $noRef AND d.code IS NOT NULL
+       GROUP BY ALL
+     ), defects AS (
+       SELECT serial, ref, ${TEST_KINDS.map((k) => `max(codes) FILTER (WHERE kind = '${k}') AS ${k}_codes`).join(", ")}
+       FROM defect GROUP BY serial, ref
+     ), designator AS (
+       SELECT serial, ref FROM placed UNION SELECT serial, ref FROM pads
+       UNION SELECT serial, ref FROM defects
+     )
+     SELECT r.serial, r.ref, pl.part, pl.lot, pl.supplier, pl.date_code, pl.reel, pl.placed_at,
+       coalesce(sp.pads, 0) AS spi_pads, sp.volume_mean_pct AS spi_volume_mean_pct,
+       sp.volume_min_pct AS spi_volume_min_pct, sp.outside_share AS spi_outside_share,
+       ${kindColumns}
+     FROM designator r
+     LEFT JOIN placed pl ON pl.serial = r.serial AND pl.ref = r.ref
+     LEFT JOIN pads sp ON sp.serial = r.serial AND sp.ref = r.ref
+     LEFT JOIN defects d ON d.serial = r.serial AND d.ref = r.ref
+     LEFT JOIN tested t ON t.serial = r.serial
+     ORDER BY r.serial, r.ref`,
+    {
+      designator: o.designatorPattern,
+      low: o.spiVolumeLowPct,
+      high: o.spiVolumeHighPct,
+      noRef: NO_REF,
+    },
+  );
+}
+
+/**
+ * `lot_<ref>` and `supplier_<ref>` per placed designator, at most `maxPlacementDesignators` of
+ * them (those whose lot changes most kept first: a designator always fed from one lot cannot
+ * explain anything). Values are bound; only the column names come from the data, quoted.
+ */
+async function placementColumns(
+  warehouse: Warehouse,
+  o: FeatureOptions,
+  params: Record<string, SqlValue>,
+  notes: string[],
+): Promise<string[]> {
+  if (!o.placementColumns) return [];
+  const taken = new Set<string>();
+  const refs = await warehouse.all<{ ref: string; lots: number }>(
+    `SELECT ref, count(DISTINCT lot) AS lots FROM unit_designator
+     WHERE lot IS NOT NULL OR supplier IS NOT NULL GROUP BY ref ORDER BY lots DESC, ref`,
+  );
+  const kept = refs.slice(0, o.maxPlacementDesignators);
+  if (refs.length > kept.length) {
+    notes.push(
+      `placement columns for ${kept.length} of ${refs.length} reference designators (maxPlacementDesignators); left out, fewest lots first: ${refs
+        .slice(kept.length)
+        .slice(0, 20)
+        .map((r) => r.ref)
+        .join(", ")}${refs.length - kept.length > 20 ? ", ..." : ""}`,
+    );
+  }
+  const columns: string[] = [];
+  kept.sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
+  kept.forEach(({ ref }, i) => {
+    const names = [`lot_${ref}`, `supplier_${ref}`];
+    // DuckDB matches column names without regard to case: designators `C1a` and `c1A` would collide.
+    const clash = names.find((n) => taken.has(n.toLowerCase()));
+    if (clash !== undefined) {
+      notes.push(`no placement columns for designator '${ref}': ${clash} is taken`);
+      return;
+    }
+    for (const n of names) taken.add(n.toLowerCase());
+    params[`ref${i}`] = ref;
+    columns.push(
+      `max(lot) FILTER (WHERE ref = $ref${i}) AS ${quoteIdentifier(names[0] as string)}`,
+      `max(supplier) FILTER (WHERE ref = $ref${i}) AS ${quoteIdentifier(names[1] as string)}`,
+    );
+  });
+  return columns;
+}
+
+async function buildFeatureTable(
+  warehouse: Warehouse,
+  o: FeatureOptions,
+  notes: string[],
+): Promise<string[]> {
   const params: Record<string, SqlValue> = {};
   const groupColumns: string[] = [];
   if (o.padGroupColumns) {
@@ -438,6 +595,7 @@ async function buildFeatureTable(warehouse: Warehouse, o: FeatureOptions): Promi
       );
     });
   }
+  const materialColumns = await placementColumns(warehouse, o, params, notes);
   const firstResults = TEST_KINDS.map(
     (kind) => `arg_min(result, ts) FILTER (WHERE kind = '${kind}') AS ${kind}_first_result`,
   ).join(",\n       ");
@@ -464,6 +622,10 @@ async function buildFeatureTable(warehouse: Warehouse, o: FeatureOptions): Promi
        groupColumns.length > 0
          ? `, groups AS (SELECT serial, ${groupColumns.join(", ")} FROM unit_spi_group GROUP BY serial)`
          : ""
+     }${
+       materialColumns.length > 0
+         ? `, material AS (SELECT serial, ${materialColumns.join(", ")} FROM unit_designator GROUP BY serial)`
+         : ""
      }
      SELECT u.serial, u.site, u.line, u.product, u.first_seen, u.last_seen,
        rv.station AS reflow_station, rv.start AS reflow_start, rv.complete AS reflow_complete,
@@ -488,6 +650,7 @@ async function buildFeatureTable(warehouse: Warehouse, o: FeatureOptions): Promi
          ELSE coalesce(${TEST_KINDS.map((k) => `t.${k}_first_result = 'fail'`).join(" OR ")}, false) END
          AS test_first_fail
        ${groupColumns.length > 0 ? ", g.* EXCLUDE (serial)" : ""}
+       ${materialColumns.length > 0 ? ", m.* EXCLUDE (serial)" : ""}
      FROM feature_unit u
      LEFT JOIN feature_reflow_visit rv ON rv.serial = u.serial
      LEFT JOIN profile p ON p.serial = u.serial
@@ -498,6 +661,7 @@ async function buildFeatureTable(warehouse: Warehouse, o: FeatureOptions): Promi
      LEFT JOIN spi_pads sp ON sp.serial = u.serial
      LEFT JOIN tests t ON t.serial = u.serial
      ${groupColumns.length > 0 ? "LEFT JOIN groups g ON g.serial = u.serial" : ""}
+     ${materialColumns.length > 0 ? "LEFT JOIN material m ON m.serial = u.serial" : ""}
      ORDER BY u.serial`,
     params,
   );

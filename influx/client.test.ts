@@ -113,6 +113,17 @@ describe("write (v1)", () => {
     expect(request?.url.search).not.toMatch(/hunter2|[?&][up]=/);
   });
 
+  it("writeText sends UTF-8 line protocol as it is, and nothing for no bytes", async () => {
+    const s = await serve((_, res) => answerJson(res, 204));
+    const client = createInfluxClient({ url: s.url, database: "d" });
+    await client.writeText(new Uint8Array());
+    expect(s.requests).toHaveLength(0);
+    const text = "reflow,serial=SN\\ é z1=245.1 1764270000123\nreflow z1=1 1764270000124\n";
+    await client.writeText(Buffer.from(text));
+    expect(s.requests[0]?.body).toBe(text);
+    expect(s.requests[0]?.url.searchParams.get("precision")).toBe("ms");
+  });
+
   it("sends a token as Authorization: Token, and moves URL credentials to Basic auth", async () => {
     const s = await serve((_, res) => answerJson(res, 204));
     await createInfluxClient({ url: s.url, database: "d", token: "tok-123" }).write(["m v=1"]);
@@ -544,6 +555,16 @@ describe("v2 writes (org + bucket)", () => {
     });
     expect(request?.headers.authorization).toBe("Token tok-123");
     expect(request?.body).toBe("m,site=s1 v=1 1764270000123\nm,site=s1 v=2 1764270000124");
+  });
+
+  it("writeText goes the same way, its lines split at the newlines", async () => {
+    const s = await serve((_, res) => answerJson(res, 204));
+    await v2(s.url).writeText(
+      Buffer.from("m,site=s1 v=1 1764270000123\nm,site=s1 v=2 1764270000124\n"),
+    );
+    expect(s.requests).toHaveLength(1);
+    expect(s.requests[0]?.url.pathname).toBe("/api/v2/write");
+    expect(s.requests[0]?.body).toBe("m,site=s1 v=1 1764270000123\nm,site=s1 v=2 1764270000124");
   });
 
   it("sends every line of a large batch in that one request, gzipped", async () => {

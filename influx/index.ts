@@ -5,6 +5,7 @@ export {
   type InfluxClient,
   type QueryChunk,
   type QueryOptions,
+  splitLines,
 } from "./client.ts";
 export { InfluxError, type InfluxErrorReason, isInfluxError } from "./errors.ts";
 export { influxOptionsFrom } from "./from-config.ts";

@@ -1,5 +1,11 @@
 import type { Logger } from "pino";
-import { type InfluxClient, InfluxError, writeIsolating, writeWithRetry } from "../influx/index.ts";
+import {
+  type InfluxClient,
+  InfluxError,
+  splitLines,
+  writeIsolating,
+  writeWithRetry,
+} from "../influx/index.ts";
 import type { AckToken, ReceivedMessage } from "./broker.ts";
 import type { Decoded, Rejection } from "./contract/index.ts";
 import type { DeadLetter, DeadLetterFile } from "./dead-letter.ts";
@@ -32,9 +38,16 @@ export interface PipelineParts {
 }
 
 interface Batch {
-  lines: string[];
   /**
-   * Per accepted message: its topic and the index after its last line, to name the topic of a
+   * Per accepted message, its points as line protocol in UTF-8, each line ended by `\n`. Bytes,
+   * not a string per point: at 200 readings a message the strings outlived the young generation
+   * while the batch waited for its write, and the garbage collector took a third of the CPU.
+   */
+  chunks: Buffer[];
+  bytes: number;
+  points: number;
+  /**
+   * Per accepted message: its topic and the index after its last point, to name the topic of a
    * point InfluxDB rejects. Kept per message, not per line: the lookup is rare, the push is not.
    */
   sources: { topic: string; end: number }[];
@@ -45,9 +58,16 @@ interface Batch {
   firstAt: number;
 }
 
+/** A batch's points one line each: for the rare paths (a refused batch, the spool). */
+function linesOf(batch: Batch): string[] {
+  return splitLines(Buffer.concat(batch.chunks, batch.bytes));
+}
+
 function emptyBatch(): Batch {
   return {
-    lines: [],
+    chunks: [],
+    bytes: 0,
+    points: 0,
     sources: [],
     letters: [],
     tokens: [],
@@ -96,8 +116,15 @@ export class Pipeline {
     if (batch.tokens.length === 0) batch.firstAt = performance.now();
     const decoded = parts.decode(message.topic, message.payload);
     if (decoded.ok) {
-      for (const point of decoded.points) batch.lines.push(point.line);
-      batch.sources.push({ topic: message.topic, end: batch.lines.length });
+      if (decoded.points.length > 0) {
+        let text = "";
+        for (const point of decoded.points) text += `${point.line}\n`;
+        const chunk = Buffer.from(text);
+        batch.chunks.push(chunk);
+        batch.bytes += chunk.byteLength;
+        batch.points += decoded.points.length;
+      }
+      batch.sources.push({ topic: message.topic, end: batch.points });
       batch.written += 1;
       parts.observe?.(decoded, message.receivedAt);
     } else {
@@ -122,8 +149,7 @@ export class Pipeline {
 
   private isFull(batch: Batch): boolean {
     return (
-      batch.lines.length >= this.options.batchSize ||
-      batch.tokens.length >= this.options.batchMessages
+      batch.points >= this.options.batchSize || batch.tokens.length >= this.options.batchMessages
     );
   }
 
@@ -168,7 +194,7 @@ export class Pipeline {
 
   private async commit(batch: Batch, previous: Promise<void>): Promise<void> {
     const { parts } = this;
-    if (batch.lines.length > 0) await this.storePoints(batch);
+    if (batch.points > 0) await this.storePoints(batch);
     await parts.deadLetter.write(batch.letters);
     // Durable now; acknowledged only after every earlier batch, as MQTT wants PUBACKs in order.
     await previous;
@@ -176,7 +202,7 @@ export class Pipeline {
     parts.metrics.inFlight.dec(batch.tokens.length);
     parts.metrics.messages.inc({ outcome: "written" }, batch.written);
     parts.metrics.messages.inc({ outcome: "rejected" }, batch.rejected);
-    parts.metrics.batchPoints.observe(batch.lines.length);
+    parts.metrics.batchPoints.observe(batch.points);
   }
 
   private async storePoints(batch: Batch): Promise<void> {
@@ -184,9 +210,9 @@ export class Pipeline {
     if (parts.spool.isEmpty()) {
       const end = parts.metrics.writeSeconds.startTimer();
       try {
-        await parts.influx.write(batch.lines);
+        await parts.influx.writeText(Buffer.concat(batch.chunks, batch.bytes));
         end();
-        parts.metrics.pointsWritten.inc(batch.lines.length);
+        parts.metrics.pointsWritten.inc(batch.points);
         return;
       } catch (error) {
         const reason = error instanceof InfluxError ? error.reason : "network";
@@ -198,7 +224,7 @@ export class Pipeline {
           }
           if (error.reason === "bad_request" || error.reason === "too_large") {
             await this.isolate(
-              batch.lines,
+              linesOf(batch),
               (i) => batch.sources.find((source) => source.end > i)?.topic ?? "",
               batch.letters,
             );
@@ -211,7 +237,7 @@ export class Pipeline {
         );
       }
     }
-    await this.spoolLines(batch.lines);
+    await this.spoolLines(linesOf(batch));
   }
 
   /** Splits a batch InfluxDB refused to find the bad points; they go to the dead-letter. */

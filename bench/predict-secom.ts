@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import {
   analyse,
   buildDataset,
+  type PredictOptions,
   type PredictReport,
   readUnitFile,
 } from "../analytics/predict/index.ts";
@@ -29,18 +30,61 @@ const { values: args } = parseArgs({
 });
 
 const dataset = buildDataset(await readUnitFile(SECOM), { label: "is_fail", time: "timestamp" });
-const variants: {
+const ALL = Number.POSITIVE_INFINITY;
+const SCREEN = [10, 20, 40, 80, 160, ALL];
+/** 10^-6 … 10^1 in half decades: the reference's grid reaches only 10^-4, where most folds chose. */
+const WIDE = Array.from({ length: 15 }, (_, k) => 10 ** (-6 + k / 2));
+interface Variant {
   name: string;
   label: string;
-  clipSd: number;
-}[] = [
+  options: Partial<PredictOptions>;
+}
+const VARIANTS: Variant[] = [
+  { name: "reference", label: "reference protocol", options: { scaling: "standard" } },
+  { name: "clip", label: "values clipped at ±5 SD", options: { scaling: "standard", clipSd: 5 } },
+  { name: "rank", label: "rank normal scores", options: { scaling: "rank" } },
   {
-    name: "reference",
-    label: "reference protocol (tracebox default)",
-    clipSd: Number.POSITIVE_INFINITY,
+    name: "screen",
+    label: "top-k |t| screen",
+    options: { scaling: "standard", screenGrid: SCREEN },
   },
-  { name: "clip", label: "values clipped at ±5 SD", clipSd: 5 },
-].filter((v) => args.only === undefined || v.name === args.only);
+  {
+    name: "rank-screen",
+    label: "rank scores + top-k |t| screen",
+    options: { scaling: "rank", screenGrid: SCREEN },
+  },
+  { name: "enet", label: "elastic net, l1 ratio 0.5", options: { l1Ratio: 0.5 } },
+  { name: "lasso", label: "lasso (l1 ratio 1)", options: { l1Ratio: 1 } },
+  {
+    name: "rank-enet",
+    label: "rank scores + elastic net 0.5",
+    options: { scaling: "rank", l1Ratio: 0.5 },
+  },
+  { name: "wide", label: "C grid from 10^-6", options: { cGrid: WIDE } },
+  {
+    name: "rank-wide",
+    label: "rank scores, C grid from 10^-6",
+    options: { scaling: "rank", cGrid: WIDE },
+  },
+  {
+    name: "balanced-wide",
+    label: "balanced, C grid from 10^-6",
+    options: { classWeight: "balanced", cGrid: WIDE },
+  },
+  {
+    name: "balanced",
+    label: "balanced class weights",
+    options: { scaling: "standard", classWeight: "balanced" },
+  },
+  {
+    name: "inner-repeats",
+    label: "inner CV repeated 3×",
+    options: { scaling: "standard", innerRepeats: 3 },
+  },
+];
+const variants = VARIANTS.filter(
+  (v) => args.only === undefined || args.only.split(",").includes(v.name),
+);
 const results: { name: string; cpuSeconds: number; report: PredictReport }[] = [];
 for (const variant of variants) {
   const before = process.cpuUsage();
@@ -48,7 +92,7 @@ for (const variant of variants) {
     folds: Number(args.folds),
     repeats: Number(args.repeats),
     seed: Number(args.seed),
-    clipSd: variant.clipSd,
+    ...variant.options,
   });
   const used = process.cpuUsage(before);
   results.push({ name: variant.label, cpuSeconds: (used.user + used.system) / 1e6, report });
@@ -76,7 +120,14 @@ const lines = [
     .map((row) => `| ${row} |`),
   "",
   `folds: ${results[0]?.report.cv?.k} × ${results[0]?.report.cv?.repeats} repeats, inner ${results[0]?.report.cv?.innerFolds}-fold; C chosen per outer fold: ${results
-    .map((r) => r.report.cv?.folds.map((fold) => fold.c.toExponential(0)).join(" "))
+    .map((r) =>
+      r.report.cv?.folds
+        .map(
+          (fold) =>
+            `${fold.c.toExponential(0)}${Number.isFinite(fold.keep) ? `/${fold.keep}` : ""}`,
+        )
+        .join(" "),
+    )
     .join(" / ")}`,
 ];
 process.stdout.write(`${lines.join("\n")}\n`);

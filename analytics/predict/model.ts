@@ -1,4 +1,5 @@
 import type { Feature } from "./dataset.ts";
+import { ElasticNetLogisticSolver } from "./elastic-net-logistic.ts";
 import { complement, FoldShuffler, stratifiedFolds } from "./folds.ts";
 import {
   averagePrecision,
@@ -20,6 +21,8 @@ export interface RiskModel {
   coefficients: RidgeCoefficients;
   /** Inverse penalty chosen by cross-validation on the training units (scikit-learn's C). */
   c: number;
+  /** Design columns the screen kept (the others have weight 0). */
+  keep: number;
   /** Kind of every feature the preprocessor reads, to read new units' columns alike. */
   kinds: Record<string, Feature["kind"]>;
   /** Units and failing units it was trained on. */
@@ -42,8 +45,9 @@ export interface FoldResult {
   failed: number;
   auc: number;
   prAuc: number;
-  /** Inverse penalty the inner CV chose. */
+  /** Inverse penalty and screen size the inner CV chose. */
   c: number;
+  keep: number;
 }
 
 export interface CrossValidation {
@@ -75,6 +79,7 @@ export interface TimeSplit {
   /** Time of the first test unit, epoch ms: trained before, tested from here on. */
   splitAt: number;
   c: number;
+  keep: number;
 }
 
 function labelsOf(outcome: Int8Array, rows: Uint32Array): Uint8Array {
@@ -89,17 +94,126 @@ function countFailed(outcome: Int8Array, rows: Uint32Array): number {
   return failed;
 }
 
-/** Preprocessing and coefficients learnt from `rows` at inverse penalty `c`. */
-function fitAt(data: TrainingData, rows: Uint32Array, c: number, options: PredictOptions) {
-  const preprocessor = fitPreprocessor(data.features, rows, options.minLevelUnits, options.clipSd);
-  const design = designMatrix(preprocessor, data.byName, rows);
-  const solver = new RidgeLogisticSolver(
-    design,
-    rows.length,
-    preprocessor.columns.length,
-    labelsOf(data.outcome, rows),
+/** What the inner CV chooses: the inverse penalty and how many screened columns to keep. */
+export interface ModelSettings {
+  /** Inverse penalty (scikit-learn's C). */
+  c: number;
+  /** Design columns kept by the screen (all of them when it is at least the design's width). */
+  keep: number;
+}
+
+/** Weight of each unit in the log-loss, by its class; undefined when every unit weighs 1. */
+function unitWeightsOf(labels: Uint8Array, options: PredictOptions): Float64Array | undefined {
+  if (options.classWeight === "none") return undefined;
+  let failed = 0;
+  for (const y of labels) failed += y;
+  const n = labels.length;
+  const failing = n / (2 * Math.max(failed, 1));
+  const passing = n / (2 * Math.max(n - failed, 1));
+  return Float64Array.from(labels, (y) => (y === 1 ? failing : passing));
+}
+
+/**
+ * Design columns by decreasing |Welch t| between failing and passing units: the screen. Columns
+ * with no spread in either class rank last.
+ */
+function screenOrder(design: Float64Array, n: number, p: number, labels: Uint8Array): Uint32Array {
+  const sum = new Float64Array(2 * p);
+  const squares = new Float64Array(2 * p);
+  const count = [0, 0];
+  for (let i = 0, row = 0; i < n; i++, row += p) {
+    const y = labels[i] as number;
+    count[y] = (count[y] as number) + 1;
+    const base = y * p;
+    for (let j = 0; j < p; j++) {
+      const v = design[row + j] as number;
+      sum[base + j] = (sum[base + j] as number) + v;
+      squares[base + j] = (squares[base + j] as number) + v * v;
+    }
+  }
+  const t = new Float64Array(p);
+  const [n0, n1] = count as [number, number];
+  for (let j = 0; j < p; j++) {
+    const m0 = (sum[j] as number) / n0;
+    const m1 = (sum[p + j] as number) / n1;
+    const v0 = n0 > 1 ? ((squares[j] as number) - n0 * m0 * m0) / (n0 - 1) : 0;
+    const v1 = n1 > 1 ? ((squares[p + j] as number) - n1 * m1 * m1) / (n1 - 1) : 0;
+    const se = Math.sqrt(Math.max(v0, 0) / n0 + Math.max(v1, 0) / n1);
+    t[j] = se > 0 ? Math.abs(m1 - m0) / se : 0;
+  }
+  const order = Uint32Array.from({ length: p }, (_, j) => j);
+  return order.sort((a, b) => (t[b] as number) - (t[a] as number) || a - b);
+}
+
+/** The first `keep` columns of `order`, ascending. */
+function keptColumns(order: Uint32Array, keep: number): Uint32Array {
+  return order.slice(0, Math.min(keep, order.length)).sort();
+}
+
+/** The given columns of a row-major design. */
+function selectColumns(design: Float64Array, n: number, p: number, columns: Uint32Array) {
+  const width = columns.length;
+  if (width === p) return design;
+  const out = new Float64Array(n * width);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < width; k++) {
+      out[i * width + k] = design[i * p + (columns[k] as number)] as number;
+    }
+  }
+  return out;
+}
+
+/** The solver of the options' penalty: truncated Newton for the pure ridge, coordinate descent otherwise. */
+function solverFor(
+  design: Float64Array,
+  n: number,
+  p: number,
+  labels: Uint8Array,
+  unitWeights: Float64Array | undefined,
+  options: PredictOptions,
+): { fit(lambda: number, start?: RidgeCoefficients): RidgeCoefficients } {
+  return options.l1Ratio === 0
+    ? new RidgeLogisticSolver(design, n, p, labels, unitWeights)
+    : new ElasticNetLogisticSolver(design, n, p, labels, options.l1Ratio, unitWeights);
+}
+
+function fitPreprocessorFor(data: TrainingData, rows: Uint32Array, options: PredictOptions) {
+  return fitPreprocessor(
+    data.features,
+    rows,
+    options.minLevelUnits,
+    options.clipSd,
+    options.scaling,
   );
-  return { preprocessor, coefficients: solver.fit(1 / c) };
+}
+
+/**
+ * Preprocessing and coefficients learnt from `rows` with `settings`; columns the screen leaves out
+ * get weight 0, so scoring reads the whole design.
+ */
+function fitAt(
+  data: TrainingData,
+  rows: Uint32Array,
+  settings: ModelSettings,
+  options: PredictOptions,
+) {
+  const preprocessor = fitPreprocessorFor(data, rows, options);
+  const width = preprocessor.columns.length;
+  const design = designMatrix(preprocessor, data.byName, rows);
+  const labels = labelsOf(data.outcome, rows);
+  const columns = keptColumns(screenOrder(design, rows.length, width, labels), settings.keep);
+  const solver = solverFor(
+    selectColumns(design, rows.length, width, columns),
+    rows.length,
+    columns.length,
+    labels,
+    unitWeightsOf(labels, options),
+    options,
+  );
+  const fit = solver.fit(1 / settings.c);
+  const weights = new Float64Array(width);
+  for (let k = 0; k < columns.length; k++) weights[columns[k] as number] = fit.weights[k] as number;
+  return { preprocessor, coefficients: { weights, intercept: fit.intercept } };
 }
 
 function scoreWith(
@@ -112,62 +226,76 @@ function scoreWith(
 }
 
 /**
- * The inverse penalty with the best mean AUC over stratified inner folds of `rows` (the strongest
- * penalty among ties). Each inner fold fits its own preprocessing and walks the grid from the
- * strongest penalty down, each fit starting from the previous one.
+ * The inverse penalty and screen size with the best mean AUC over stratified inner folds of
+ * `rows`, repeated `options.innerRepeats` times (the strongest penalty and the fewest columns among
+ * ties). Each inner fold fits its own preprocessing and screen, and for each screen size walks the
+ * grid from the strongest penalty down, each fit starting from the previous one.
  */
-export function choosePenalty(
+export function chooseSettings(
   data: TrainingData,
   rows: Uint32Array,
   options: PredictOptions,
   folds: number,
   shuffler: FoldShuffler,
-): number {
+): ModelSettings {
   const grid = options.cGrid;
+  const sizes = [...new Set(options.screenGrid)].sort((a, b) => a - b);
   const failed = countFailed(data.outcome, rows);
   const k = Math.min(folds, failed, rows.length - failed);
-  if (k < 2) return grid[grid.length >> 1] as number;
-  const sums = new Float64Array(grid.length);
-  const counts = new Float64Array(grid.length);
-  for (const test of stratifiedFolds(rows, data.outcome, k, shuffler)) {
-    const train = complement(rows, test);
-    const preprocessor = fitPreprocessor(
-      data.features,
-      train,
-      options.minLevelUnits,
-      options.clipSd,
-    );
-    const width = preprocessor.columns.length;
-    const solver = new RidgeLogisticSolver(
-      designMatrix(preprocessor, data.byName, train),
-      train.length,
-      width,
-      labelsOf(data.outcome, train),
-    );
-    const testDesign = designMatrix(preprocessor, data.byName, test);
-    const testLabels = labelsOf(data.outcome, test);
-    const scores = new Float64Array(test.length);
-    let start: RidgeCoefficients | undefined;
-    for (let g = 0; g < grid.length; g++) {
-      start = solver.fit(1 / (grid[g] as number), start);
-      RidgeLogisticSolver.predict(start, testDesign, test.length, scores);
-      const auc = rocAuc(scores, testLabels);
-      if (!Number.isNaN(auc)) {
-        sums[g] = (sums[g] as number) + auc;
-        counts[g] = (counts[g] as number) + 1;
+  const middle = { c: grid[grid.length >> 1] as number, keep: sizes[sizes.length - 1] as number };
+  if (k < 2) return middle;
+  const sums = new Float64Array(sizes.length * grid.length);
+  const counts = new Float64Array(sizes.length * grid.length);
+  for (let repeat = 0; repeat < options.innerRepeats; repeat++) {
+    for (const test of stratifiedFolds(rows, data.outcome, k, shuffler)) {
+      const train = complement(rows, test);
+      const preprocessor = fitPreprocessorFor(data, train, options);
+      const width = preprocessor.columns.length;
+      const trainDesign = designMatrix(preprocessor, data.byName, train);
+      const trainLabels = labelsOf(data.outcome, train);
+      const unitWeights = unitWeightsOf(trainLabels, options);
+      const order = screenOrder(trainDesign, train.length, width, trainLabels);
+      const testDesign = designMatrix(preprocessor, data.byName, test);
+      const testLabels = labelsOf(data.outcome, test);
+      const scores = new Float64Array(test.length);
+      for (const [s, size] of sizes.entries()) {
+        const columns = keptColumns(order, size);
+        const solver = solverFor(
+          selectColumns(trainDesign, train.length, width, columns),
+          train.length,
+          columns.length,
+          trainLabels,
+          unitWeights,
+          options,
+        );
+        const testSelected = selectColumns(testDesign, test.length, width, columns);
+        let start: RidgeCoefficients | undefined;
+        for (let g = 0; g < grid.length; g++) {
+          start = solver.fit(1 / (grid[g] as number), start);
+          RidgeLogisticSolver.predict(start, testSelected, test.length, scores);
+          const auc = rocAuc(scores, testLabels);
+          if (!Number.isNaN(auc)) {
+            const at = s * grid.length + g;
+            sums[at] = (sums[at] as number) + auc;
+            counts[at] = (counts[at] as number) + 1;
+          }
+        }
       }
     }
   }
-  let best = grid.length >> 1;
+  let best = middle;
   let bestAuc = Number.NEGATIVE_INFINITY;
-  for (let g = 0; g < grid.length; g++) {
-    const mean = (sums[g] as number) / (counts[g] as number);
-    if (mean > bestAuc) {
-      bestAuc = mean;
-      best = g;
+  for (const [s, size] of sizes.entries()) {
+    for (let g = 0; g < grid.length; g++) {
+      const at = s * grid.length + g;
+      const mean = (sums[at] as number) / (counts[at] as number);
+      if (mean > bestAuc) {
+        bestAuc = mean;
+        best = { c: grid[g] as number, keep: size };
+      }
     }
   }
-  return grid[best] as number;
+  return best;
 }
 
 function meanAndSd(values: readonly number[]): [number, number] {
@@ -208,8 +336,8 @@ export function crossValidate(
     const folds = stratifiedFolds(rows, data.outcome, k, shuffler);
     for (const [fold, test] of folds.entries()) {
       const train = complement(rows, test);
-      const c = choosePenalty(data, train, options, options.innerFolds, shuffler);
-      const model = fitAt(data, train, c, options);
+      const settings = chooseSettings(data, train, options, options.innerFolds, shuffler);
+      const model = fitAt(data, train, settings, options);
       const scores = scoreWith(model, data.byName, test);
       const labels = labelsOf(data.outcome, test);
       results.push({
@@ -219,7 +347,7 @@ export function crossValidate(
         failed: countFailed(data.outcome, test),
         auc: rocAuc(scores, labels),
         prAuc: averagePrecision(scores, labels),
-        c,
+        ...settings,
       });
       for (let r = 0; r < test.length; r++) {
         pooledScores.push(scores[r] as number);
@@ -278,8 +406,14 @@ export function timeOrderedSplit(
     );
     return null;
   }
-  const c = choosePenalty(data, train, options, options.innerFolds, new FoldShuffler(options.seed));
-  const model = fitAt(data, train, c, options);
+  const settings = chooseSettings(
+    data,
+    train,
+    options,
+    options.innerFolds,
+    new FoldShuffler(options.seed),
+  );
+  const model = fitAt(data, train, settings, options);
   const scores = scoreWith(model, data.byName, test);
   const labels = labelsOf(data.outcome, test);
   return {
@@ -290,7 +424,7 @@ export function timeOrderedSplit(
     testUnits: test.length,
     testFailed,
     splitAt: times[timed[cut] as number] as number,
-    c,
+    ...settings,
   };
 }
 
@@ -300,15 +434,21 @@ export function trainRiskModel(
   rows: Uint32Array,
   options: PredictOptions,
 ): RiskModel {
-  const c = choosePenalty(data, rows, options, options.folds, new FoldShuffler(options.seed));
-  const { preprocessor, coefficients } = fitAt(data, rows, c, options);
+  const settings = chooseSettings(
+    data,
+    rows,
+    options,
+    options.folds,
+    new FoldShuffler(options.seed),
+  );
+  const { preprocessor, coefficients } = fitAt(data, rows, settings, options);
   const kinds: Record<string, Feature["kind"]> = {};
   for (const s of preprocessor.scaled) kinds[s.feature] = "continuous";
   for (const o of preprocessor.oneHot) kinds[o.feature] = "categorical";
   return {
     preprocessor,
     coefficients: { weights: coefficients.weights, intercept: coefficients.intercept },
-    c,
+    ...settings,
     kinds,
     trainedOn: rows.length,
     positives: countFailed(data.outcome, rows),

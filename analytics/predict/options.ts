@@ -1,4 +1,5 @@
 import { PredictError } from "./errors.ts";
+import type { Scaling } from "./preprocess.ts";
 
 /** Test steps whose failure can be predicted; `any` is failing any of them. */
 export const PREDICT_TARGETS = ["aoi", "axi", "ict", "fct", "any"] as const;
@@ -19,6 +20,30 @@ export interface PredictOptions {
    * Default 10^-4 to 10^1 in half decades.
    */
   cGrid: readonly number[];
+  /**
+   * How measured values enter the model: `standard` ((value − mean) / SD) or `rank` (normal score
+   * of the rank among the training units, standardised). Default "standard".
+   */
+  scaling: Scaling;
+  /**
+   * Design columns the model may keep, chosen with C by the inner CV: the columns whose failing and
+   * passing training units differ most (Welch t), ranked afresh in every training set. Infinity
+   * keeps every column. Default [Infinity].
+   */
+  screenGrid: readonly number[];
+  /**
+   * `balanced` weighs each failing unit by n / (2 × failing) and each passing one by
+   * n / (2 × passing) in the log-loss; `none` weighs every unit 1. Default "none".
+   */
+  classWeight: "none" | "balanced";
+  /**
+   * Share of the penalty on the absolute weights (elastic net, scikit-learn's l1_ratio): 0 is the
+   * pure L2 penalty (truncated Newton), above 0 the penalty λ (r ‖w‖₁ + (1 − r)/2 ‖w‖²) fitted by
+   * coordinate descent, which sets weak columns' weights to exactly 0. Default 0.
+   */
+  l1Ratio: number;
+  /** Times the inner CV is repeated with fresh folds before C (and the screen) are chosen. Default 1. */
+  innerRepeats: number;
   /** Seed of every fold shuffle (unsigned 32-bit integer): the same seed gives the same report. Default 1. */
   seed: number;
   /** Share of the earliest labelled units the time-ordered split trains on, in (0, 1). Default 0.7. */
@@ -49,6 +74,11 @@ export const DEFAULT_PREDICT_OPTIONS: Readonly<PredictOptions> = Object.freeze({
   repeats: 5,
   innerFolds: 3,
   cGrid: Object.freeze(HALF_DECADES.map((e) => 10 ** e)),
+  scaling: "standard",
+  screenGrid: Object.freeze([Number.POSITIVE_INFINITY]),
+  classWeight: "none",
+  l1Ratio: 0,
+  innerRepeats: 1,
   seed: 1,
   trainShare: 0.7,
   minLevelUnits: 5,
@@ -94,6 +124,33 @@ export function resolvePredictOptions(options: Partial<PredictOptions> = {}): Pr
     o.cGrid,
     "a non-empty ascending list of positive numbers",
   );
+  check(
+    o.scaling === "standard" || o.scaling === "rank",
+    "scaling",
+    o.scaling,
+    '"standard" or "rank"',
+  );
+  check(
+    Array.isArray(o.screenGrid) &&
+      o.screenGrid.length > 0 &&
+      o.screenGrid.every((k) => k === Number.POSITIVE_INFINITY || isCount(k, 1)),
+    "screenGrid",
+    o.screenGrid,
+    "a non-empty list of column counts >= 1 (Infinity: all)",
+  );
+  check(
+    o.classWeight === "none" || o.classWeight === "balanced",
+    "classWeight",
+    o.classWeight,
+    '"none" or "balanced"',
+  );
+  check(
+    typeof o.l1Ratio === "number" && o.l1Ratio >= 0 && o.l1Ratio <= 1,
+    "l1Ratio",
+    o.l1Ratio,
+    "in [0, 1]",
+  );
+  check(isCount(o.innerRepeats, 1), "innerRepeats", o.innerRepeats, "an integer >= 1");
   check(
     Number.isInteger(o.seed) && o.seed >= 0 && o.seed <= 0xffff_ffff,
     "seed",

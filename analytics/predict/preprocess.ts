@@ -1,14 +1,49 @@
+import normalQuantile from "@stdlib/stats-base-dists-normal-quantile";
 import type { Feature } from "./dataset.ts";
 
 // Preprocessing learnt from training units only (each fold fits its own), then applied to any
 // unit: median imputation and standardisation of measured values, one column per frequent category.
 
-/** A measured value: missing → training median, then (value − mean) / sd of the training units. */
+/**
+ * How a measured value enters the model. `standard`: (value − mean) / SD. `rank`: the normal
+ * score of its rank among the training units (Φ⁻¹ of the mid-rank share), then standardised, so
+ * that a heavy tail or a glitched reading weighs no more than any other extreme rank.
+ */
+export type Scaling = "standard" | "rank";
+
+/**
+ * A measured value: missing → training median, then (value − mean) / sd of the training units
+ * (on the normal scores of the ranks among `sorted` when it has them).
+ */
 export interface ScaledColumn {
   feature: string;
   median: number;
   mean: number;
   sd: number;
+  /** Training values after imputation, ascending: present for rank scaling. */
+  sorted?: Float64Array;
+}
+
+/** Index of the first value of `sorted` not below (`strict` false) or above (`strict` true) v. */
+function bound(sorted: Float64Array, v: number, strict: boolean): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    const s = sorted[mid] as number;
+    if (s < v || (strict && s === v)) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+/** Normal score of v's mid-rank among `sorted` (kept within half a unit of either end). */
+function normalScore(sorted: Float64Array, v: number): number {
+  const n = sorted.length;
+  const below = bound(sorted, v, false);
+  const share = (below + (bound(sorted, v, true) - below) / 2) / n;
+  const half = 0.5 / n;
+  return normalQuantile(Math.min(1 - half, Math.max(half, share)), 0, 1);
 }
 
 /** A category: one 0/1 column per group with enough training units; others all zero. */
@@ -18,6 +53,7 @@ export interface OneHotColumns {
 }
 
 export interface Preprocessor {
+  scaling: Scaling;
   scaled: ScaledColumn[];
   oneHot: OneHotColumns[];
   /** Name of every design column, in order: scaled values, then "feature = level". */
@@ -40,6 +76,7 @@ export function fitPreprocessor(
   rows: Uint32Array,
   minLevelUnits: number,
   clipSd = Number.POSITIVE_INFINITY,
+  scaling: Scaling = "standard",
 ): Preprocessor {
   const scaled: ScaledColumn[] = [];
   const oneHot: OneHotColumns[] = [];
@@ -56,26 +93,34 @@ export function fitPreprocessor(
         dropped.push(feature.name);
         continue;
       }
-      const sorted = present.subarray(0, count).sort();
+      const ascending = present.subarray(0, count).sort();
       const half = count >> 1;
       const median =
         count % 2 === 1
-          ? (sorted[half] as number)
-          : ((sorted[half - 1] as number) + (sorted[half] as number)) / 2;
-      let sum = 0;
-      for (const i of rows) {
-        const v = feature.values[i] as number;
-        sum += Number.isNaN(v) ? median : v;
+          ? (ascending[half] as number)
+          : ((ascending[half - 1] as number) + (ascending[half] as number)) / 2;
+      const imputed = new Float64Array(rows.length);
+      for (let r = 0; r < rows.length; r++) {
+        const v = feature.values[rows[r] as number] as number;
+        imputed[r] = Number.isNaN(v) ? median : v;
       }
+      let sorted: Float64Array | undefined;
+      if (scaling === "rank") {
+        sorted = imputed.slice().sort();
+        for (let r = 0; r < rows.length; r++) {
+          imputed[r] = normalScore(sorted, imputed[r] as number);
+        }
+      }
+      let sum = 0;
+      for (const v of imputed) sum += v;
       const mean = sum / rows.length;
       let ss = 0;
-      for (const i of rows) {
-        const v = feature.values[i] as number;
-        ss += ((Number.isNaN(v) ? median : v) - mean) ** 2;
-      }
+      for (const v of imputed) ss += (v - mean) ** 2;
       const sd = Math.sqrt(ss / rows.length);
-      if (sd > 0 && Number.isFinite(sd)) scaled.push({ feature: feature.name, median, mean, sd });
-      else dropped.push(feature.name);
+      // A constant column has sd 0 on either scale; 1e-12 guards rounding of equal normal scores.
+      if (sd > 1e-12 && Number.isFinite(sd)) {
+        scaled.push({ feature: feature.name, median, mean, sd, ...(sorted ? { sorted } : {}) });
+      } else dropped.push(feature.name);
     } else {
       const counts = new Map<string, number>();
       for (const i of rows) {
@@ -96,7 +141,7 @@ export function fitPreprocessor(
     ...scaled.map((s) => s.feature),
     ...oneHot.flatMap((o) => o.levels.map((level) => `${o.feature} = ${level}`)),
   ];
-  return { scaled, oneHot, columns, dropped, clipSd };
+  return { scaling, scaled, oneHot, columns, dropped, clipSd };
 }
 
 /**
@@ -116,8 +161,9 @@ export function designMatrix(
     const feature = features.get(s.feature);
     const values = feature?.kind === "continuous" ? feature.values : undefined;
     for (let r = 0; r < rows.length; r++) {
-      const v = values ? (values[rows[r] as number] as number) : Number.NaN;
-      const z = ((Number.isNaN(v) ? s.median : v) - s.mean) / s.sd;
+      const raw = values ? (values[rows[r] as number] as number) : Number.NaN;
+      const v = Number.isNaN(raw) ? s.median : raw;
+      const z = ((s.sorted ? normalScore(s.sorted, v) : v) - s.mean) / s.sd;
       design[r * width + column] = Math.min(clip, Math.max(-clip, z));
     }
     column++;

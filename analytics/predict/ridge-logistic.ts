@@ -25,7 +25,10 @@ function softplus(eta: number): number {
   return eta > 0 ? eta + Math.log1p(Math.exp(-eta)) : Math.log1p(Math.exp(eta));
 }
 
-/** Solves min Σ logloss + λ/2 ‖w‖² on one design (n rows × p columns, row-major) and labels. */
+/**
+ * Solves min Σ uᵢ logloss + λ/2 ‖w‖² on one design (n rows × p columns, row-major) and labels,
+ * with a weight uᵢ per unit (1 when none are given).
+ */
 export class RidgeLogisticSolver {
   private readonly eta: Float64Array;
   private readonly trialEta: Float64Array;
@@ -40,14 +43,20 @@ export class RidgeLogisticSolver {
   private readonly preconditioned: Float64Array;
   private readonly diagonal: Float64Array;
   private readonly beta: Float64Array;
+  private readonly u: Float64Array;
 
   constructor(
     private readonly x: Float64Array,
     private readonly n: number,
     private readonly p: number,
     private readonly y: Uint8Array,
+    unitWeights?: Float64Array,
   ) {
     if (x.length !== n * p) throw new RangeError(`design has ${x.length} cells, not ${n}×${p}`);
+    if (unitWeights !== undefined && unitWeights.length !== n) {
+      throw new RangeError(`${unitWeights.length} unit weights for ${n} units`);
+    }
+    this.u = unitWeights ?? new Float64Array(n).fill(1);
     this.eta = new Float64Array(n);
     this.trialEta = new Float64Array(n);
     this.curvature = new Float64Array(n);
@@ -90,11 +99,11 @@ export class RidgeLogisticSolver {
   }
 
   private objective(eta: Float64Array, beta: Float64Array, lambda: number): number {
-    const { y, n, p } = this;
+    const { y, u, n, p } = this;
     let loss = 0;
     for (let i = 0; i < n; i++) {
       const e = eta[i] as number;
-      loss += softplus(e) - (y[i] as number) * e;
+      loss += (u[i] as number) * (softplus(e) - (y[i] as number) * e);
     }
     let penalty = 0;
     for (let j = 0; j < p; j++) penalty += (beta[j] as number) ** 2;
@@ -115,15 +124,19 @@ export class RidgeLogisticSolver {
    * saves most of the Newton steps) or from the base rate.
    */
   fit(lambda: number, start?: RidgeCoefficients): RidgeFit {
-    const { n, p, y, eta, curvature, gradient, step, beta } = this;
+    const { n, p, y, u, eta, curvature, gradient, step, beta } = this;
     if (start) {
       beta.set(start.weights);
       beta[p] = start.intercept;
     } else {
       let positives = 0;
-      for (let i = 0; i < n; i++) positives += y[i] as number;
+      let total = 0;
+      for (let i = 0; i < n; i++) {
+        positives += (u[i] as number) * (y[i] as number);
+        total += u[i] as number;
+      }
       beta.fill(0);
-      const rate = Math.min(Math.max(positives / n, 1e-6), 1 - 1e-6);
+      const rate = Math.min(Math.max(positives / total, 1e-6), 1 - 1e-6);
       beta[p] = Math.log(rate / (1 - rate));
     }
     this.linear(beta, eta);
@@ -135,8 +148,8 @@ export class RidgeLogisticSolver {
     for (; iterations < MAX_NEWTON; iterations++) {
       for (let i = 0; i < n; i++) {
         const mu = 1 / (1 + Math.exp(-(eta[i] as number)));
-        curvature[i] = mu * (1 - mu);
-        this.scratchN[i] = mu - (y[i] as number);
+        curvature[i] = (u[i] as number) * mu * (1 - mu);
+        this.scratchN[i] = (u[i] as number) * (mu - (y[i] as number));
       }
       this.transposed(this.scratchN, gradient);
       for (let j = 0; j < p; j++)
@@ -165,12 +178,7 @@ export class RidgeLogisticSolver {
         }
         let penalty = 0;
         for (let j = 0; j < p; j++) penalty += ((beta[j] as number) + t * (step[j] as number)) ** 2;
-        let loss = 0;
-        for (let i = 0; i < n; i++) {
-          const e = this.trialEta[i] as number;
-          loss += softplus(e) - (y[i] as number) * e;
-        }
-        const trial = loss + (lambda / 2) * penalty;
+        const trial = this.objective(this.trialEta, beta, 0) + (lambda / 2) * penalty;
         if (trial <= value + 1e-4 * t * slope) {
           value = trial;
           accepted = true;

@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { simulateLine } from "../../simulator/index.ts";
+import { SCENARIO_PARAMETERS, simulateLine } from "../../simulator/index.ts";
 import { buildUnitFeatures, Warehouse } from "../warehouse/index.ts";
 import { type PredictRunResult, runPredict } from "./index.ts";
 import { loadSimulatedLine } from "./simulated-warehouse.ts";
 
-// The whole path of the daily job on a simulated line with two planted faults: the messages go
-// through the ingest codec into the warehouse, the warehouse builds unit_features, and runPredict
-// trains on them. stencil-clog starves U1's fine-pitch pads of paste (AOI), o2-rise lets the
-// oven's O2 climb while the nitrogen pressure drops (FCT); their windows do not overlap.
+// The whole path of the daily job on simulated lines with planted faults: the messages go through
+// the ingest codec into the warehouse, the warehouse builds unit_features, and runPredict trains on
+// them. stencil-clog starves U1's fine-pitch pads of paste (AOI), o2-rise lets the oven's O2 climb
+// while the nitrogen pressure drops (FCT); their windows do not overlap. bad-lot (ICT) runs on a
+// line of its own: its window overlaps stencil-clog's, and the lots in use during the clog would
+// ride along with it at AOI.
 
 const NOW = 1_800_000_000_000;
 let warehouse: Warehouse;
@@ -33,7 +35,7 @@ beforeAll(async () => {
     influx: { write: async (lines) => void written.push(...lines) },
     options: { targets: ["aoi", "fct"], driversOnly: true, now: () => NOW },
   });
-});
+}, 60_000);
 afterAll(() => warehouse.close());
 
 function drivers(target: string): string[] {
@@ -45,13 +47,11 @@ function drivers(target: string): string[] {
 describe("the predict job on unit_features of a simulated line", () => {
   it("ranks the oven's atmosphere first for FCT", () => {
     const top = drivers("fct");
-    expect(["o2_mean_ppm", "o2_max_ppm", "n2_min_bar", "n2_mean_bar"]).toContain(top[0]);
-    expect(top.slice(0, 4).sort()).toEqual([
-      "n2_mean_bar",
-      "n2_min_bar",
-      "o2_max_ppm",
-      "o2_mean_ppm",
-    ]);
+    const atmosphere = ["o2_mean_ppm", "o2_max_ppm", "n2_min_bar", "n2_mean_bar"];
+    expect(atmosphere).toContain(top[0]);
+    // A lot of U1 whose reels ran through the same hours rides along among them (a driver is an
+    // association, not a cause), but below the first.
+    expect(top.slice(0, 5)).toEqual(expect.arrayContaining(atmosphere));
     const o2 = written.find((l) => l.includes("target=fct ") && l.includes("feature=o2_mean_ppm,"));
     expect(o2).toMatch(
       /summary="boards with o2_mean_ppm above [\d.]+ \(the upper quartile\) failed FCT/,
@@ -77,5 +77,60 @@ describe("the predict job on unit_features of a simulated line", () => {
       ["fct", true],
     ]);
     expect(result.rowsOut).toBe(written.length);
+  });
+});
+
+describe("the predict job on a simulated line with a bad capacitor lot", () => {
+  const { lot, supplier } = SCENARIO_PARAMETERS.badLot;
+  let badLot: Warehouse;
+  let run: PredictRunResult;
+  let lines: string[];
+
+  beforeAll(async () => {
+    badLot = await Warehouse.open(":memory:");
+    await loadSimulatedLine(
+      badLot,
+      simulateLine({
+        seed: 21,
+        units: 1500,
+        // Only the placements matter here: few oven and hall samples keep the load short.
+        signalRateHz: 0.05,
+        profilerEvery: 100_000,
+        scenarios: ["bad-lot"],
+      }),
+    );
+    await buildUnitFeatures(badLot);
+    lines = [];
+    run = await runPredict({
+      warehouse: badLot,
+      influx: { write: async (batch) => void lines.push(...batch) },
+      options: { targets: ["ict"], cGrid: [1e-2, 1e-1, 1], now: () => NOW },
+    });
+  }, 60_000);
+  afterAll(() => badLot.close());
+
+  it("ranks the lot of C3 and C4 first and second for ICT, from unit_features", () => {
+    const ranked = lines.filter((l) => l.startsWith("defect_driver,") && l.includes("target=ict "));
+    const top = ranked.map((l) => /feature=([^,]+)/.exec(l)?.[1]);
+    expect(top.slice(0, 2).sort()).toEqual(["lot_C3", "lot_C4"]);
+    expect(ranked[0]).toContain(`group="${lot}"`);
+    expect(ranked[0]).toMatch(
+      new RegExp(`summary="boards with lot_C[34] = ${lot} failed ICT (\\d+)× as often`),
+    );
+    // The supplier of the lot is named too, further down: its good lots dilute it.
+    for (const feature of ["supplier_C3", "supplier_C4"]) {
+      expect(top.indexOf(feature)).toBeGreaterThan(1);
+      expect(top.indexOf(feature)).toBeLessThan(10);
+    }
+    const supplierLine = ranked.find((l) => l.includes("feature=supplier_C3,"));
+    expect(supplierLine).toContain(`group="${supplier}"`);
+  });
+
+  it("finds the boards of that lot with a model (cross-validated)", () => {
+    const [ict] = run.targets;
+    expect(ict?.target).toBe("ict");
+    expect(ict?.cvAuc as number).toBeGreaterThan(0.85);
+    // The lot came and went inside the run: trained on the earlier 70 %, the model has seen it.
+    expect(ict?.timeSplitAuc as number).toBeGreaterThan(0.5);
   });
 });

@@ -103,7 +103,7 @@ export class SeriesLines {
   readonly #key: string;
   /** The field names of the last key set, in the order the payload gave them. */
   #names: string[] = [];
-  /** The same names in Point's order, escaped, each followed by `=`. */
+  /** The same names in Point's order, escaped, with their `=` and (but the first) a leading comma. */
   #sorted: { name: string; prefix: string }[] = [];
 
   constructor(measurement: string, tags: Record<string, string>) {
@@ -130,7 +130,7 @@ export class SeriesLines {
       const field = sorted[i] as { name: string; prefix: string };
       const value = fields[field.name] as number;
       if (value === 0 && 1 / value < 0) negativeZero = true;
-      line += `${i === 0 ? "" : ","}${field.prefix}${String(value)}`;
+      line += field.prefix + String(value);
     }
     line += ` ${ts}`;
     // The line says 0 for -0; the structured point says the same (a copy, only then).
@@ -151,6 +151,6 @@ export class SeriesLines {
     this.#sorted = this.#names
       .filter((name) => name !== "")
       .sort()
-      .map((name) => ({ name, prefix: `${lineProtocol.tag(name)}=` }));
+      .map((name, i) => ({ name, prefix: `${i === 0 ? "" : ","}${lineProtocol.tag(name)}=` }));
   }
 }

@@ -9,36 +9,55 @@ export const signalChannel = defineChannel({
   toPoints(payload, context) {
     const series = new SeriesCache(context);
     if (!("samples" in payload)) {
-      const point = samplePoint(payload, "", context, series);
+      const point = samplePoint(payload, undefined, context, series);
       return isRejection(point) ? point : [point];
     }
     const points: StoredPoint[] = [];
-    // The same ts and serial twice would be one series and timestamp: the later sample would
-    // silently replace the earlier one.
-    const seen = new Map<string, Map<number, number>>();
+    // Readings usually come in time order without serials: then no two can share a ts, and the
+    // search for a repeat below (a Map per serial) is skipped.
+    let ordered = true;
+    let previous = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < payload.samples.length; i++) {
       const sample = payload.samples[i] as SignalSample;
-      const point = samplePoint(sample, `/samples/${i}`, context, series);
-      if (isRejection(point)) return point;
-      const serial = sample.serial ?? "";
-      let times = seen.get(serial);
-      if (times === undefined) {
-        times = new Map();
-        seen.set(serial, times);
-      }
-      const first = times.get(point.ts);
-      if (first !== undefined) {
-        return reject(
-          "duplicate_key",
-          `/samples/${i}/ts: ${point.ts} repeats /samples/${first}/ts${sample.serial === undefined ? "" : " for the same serial"}; the later sample would overwrite the earlier`,
-        );
-      }
-      times.set(point.ts, i);
+      const point = samplePoint(sample, i, context, series);
+      if (isRejection(point)) return repeatIn(payload.samples, points) ?? point;
+      if (ordered && (sample.serial !== undefined || point.ts <= previous)) ordered = false;
+      previous = point.ts;
       points.push(point);
     }
-    return points;
+    return (ordered ? undefined : repeatIn(payload.samples, points)) ?? points;
   },
 });
+
+/**
+ * The first sample whose ts and serial repeat an earlier one's, among the samples that have
+ * points: the two would be one series and timestamp, and the later would silently replace the
+ * earlier.
+ */
+function repeatIn(
+  samples: readonly SignalSample[],
+  points: readonly StoredPoint[],
+): Rejection | undefined {
+  const seen = new Map<string, Map<number, number>>();
+  for (let i = 0; i < points.length; i++) {
+    const { serial } = samples[i] as SignalSample;
+    const ts = (points[i] as StoredPoint).ts;
+    let times = seen.get(serial ?? "");
+    if (times === undefined) {
+      times = new Map();
+      seen.set(serial ?? "", times);
+    }
+    const first = times.get(ts);
+    if (first !== undefined) {
+      return reject(
+        "duplicate_key",
+        `/samples/${i}/ts: ${ts} repeats /samples/${first}/ts${serial === undefined ? "" : " for the same serial"}; the later sample would overwrite the earlier`,
+      );
+    }
+    times.set(ts, i);
+  }
+  return undefined;
+}
 
 /** The series of one message: the station's, and one per serial that rides along. */
 class SeriesCache {
@@ -77,11 +96,13 @@ class SeriesCache {
 
 function samplePoint(
   sample: SignalSample,
-  path: string,
+  index: number | undefined,
   { time }: ChannelContext,
   series: SeriesCache,
 ): StoredPoint | Rejection {
-  const ts = time(sample.ts, `${path}/ts`);
+  let ts = time(sample.ts, "");
+  // The JSON Pointer is spelled out only for a rejection: not 200 strings a message for none.
+  if (isRejection(ts)) ts = time(sample.ts, `${index === undefined ? "" : `/samples/${index}`}/ts`);
   if (isRejection(ts)) return ts;
   return series.of(sample.serial).point(sample.values, ts);
 }

@@ -1,7 +1,7 @@
 // `npm run bench:ingest`: what the ingestor costs against the database's own write ceiling.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
   DEFAULT_LOCAL_SERVICES,
@@ -43,6 +43,8 @@ export interface IngestBenchOptions {
   quick: boolean;
   /** Where the JSON report goes; default bench/results. */
   resultsDir: string;
+  /** Directory for a V8 CPU profile of each ingestor run (open in Chrome DevTools); default none. */
+  cpuProfileDir?: string;
 }
 
 export const DEFAULT_INGEST_BENCH: IngestBenchOptions = {
@@ -76,6 +78,7 @@ end-to-end latency at half the single-reading maximum, and stops both services.
   --latency-seconds S length of the latency run (default ${DEFAULT_INGEST_BENCH.latencySeconds})
   --rounds N          direct runs per concurrency, median counts (default ${DEFAULT_INGEST_BENCH.rounds})
   --quick             smoke run: ${QUICK.points} + ${QUICK.singlePoints} points, ${QUICK.latencySeconds} s latency, 1 round
+  --cpu-prof DIR      write a V8 CPU profile of every ingestor run into DIR (for Chrome DevTools)
   --help
 
 TRACEBOX_INGEST_* variables in the environment are passed to the ingestor (to compare tunings).
@@ -100,6 +103,7 @@ export function parseOptions(argv: string[]): IngestBenchOptions | "help" {
       "latency-seconds": { type: "string" },
       rounds: { type: "string" },
       quick: { type: "boolean", default: false },
+      "cpu-prof": { type: "string" },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -113,6 +117,7 @@ export function parseOptions(argv: string[]): IngestBenchOptions | "help" {
     samples: positiveInt("samples", values.samples, base.samples),
     latencySeconds: positiveInt("latency-seconds", values["latency-seconds"], base.latencySeconds),
     rounds: positiveInt("rounds", values.rounds, base.rounds),
+    ...(values["cpu-prof"] === undefined ? {} : { cpuProfileDir: values["cpu-prof"] }),
   };
 }
 
@@ -154,6 +159,10 @@ async function run(options: IngestBenchOptions): Promise<IngestBenchReport> {
   const machine = describeMachine();
   const busyCoresBefore = await busyCores(2000);
   const dir = mkdtempSync(join(tmpdir(), "tracebox-bench-"));
+  if (options.cpuProfileDir !== undefined) {
+    mkdirSync(options.cpuProfileDir, { recursive: true });
+    IngestorProcess.cpuProfileDir = resolve(options.cpuProfileDir);
+  }
   let local: LocalServicesOptions | undefined;
   const cleanup = async () => {
     await IngestorProcess.stopAll();

@@ -143,6 +143,9 @@ export class IngestorProcess {
    * to benchmark a tuning; every other TRACEBOX_* variable is dropped, so a user's own services
    * are never touched.
    */
+  /** When set, every ingestor started writes a V8 CPU profile into this directory as it exits. */
+  static cpuProfileDir: string | undefined;
+
   static async start(settings: IngestorSettings): Promise<IngestorProcess> {
     const inherited = Object.fromEntries(
       Object.entries(process.env).filter(
@@ -165,7 +168,11 @@ export class IngestorProcess {
     const { config } = loadConfig({ env });
     const bin = join(import.meta.dirname, "..", "bin", "tracebox.mjs");
     const spawnedAt = performance.now();
-    const child = spawn(process.execPath, [bin, "ingest"], {
+    const profile =
+      IngestorProcess.cpuProfileDir === undefined
+        ? []
+        : ["--cpu-prof", `--cpu-prof-dir=${IngestorProcess.cpuProfileDir}`];
+    const child = spawn(process.execPath, [...profile, bin, "ingest"], {
       env,
       stdio: ["ignore", "ignore", "pipe"],
     });

@@ -317,7 +317,8 @@ function categoricalDriver(
   };
 }
 
-function summary(driver: Omit<Driver, "summary">, settings: DriverSettings): string {
+/** A driver in the line's words (its `summary`), from its figures. */
+export function driverSummary(driver: Omit<Driver, "summary">, settings: DriverSettings): string {
   const { words } = settings;
   const q = qText(driver.q);
   const ci = levelText(settings.confidence);
@@ -374,7 +375,7 @@ export function findDrivers(
       summary: "",
       ...rest,
     };
-    driver.summary = summary(driver, settings);
+    driver.summary = driverSummary(driver, settings);
     return driver;
   });
   const strength = (d: Driver) => (d.effect === null ? 0 : Math.abs(Math.log(d.effect)));

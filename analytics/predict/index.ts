@@ -21,6 +21,11 @@ export {
   type FeatureSpec,
   type UnitColumns,
 } from "./dataset.ts";
+export {
+  type DesignatorDriver,
+  type DesignatorRecord,
+  findDesignatorDrivers,
+} from "./designators.ts";
 export { chiSquareUpperTail, twoSidedNormalP } from "./distributions.ts";
 export { type Driver, findDrivers, type LogisticEffect } from "./drivers.ts";
 export { PredictError, type PredictErrorReason } from "./errors.ts";
@@ -59,6 +64,7 @@ export { type MannWhitney, mannWhitney } from "./rank-tests.ts";
 export {
   DEFAULT_FEATURE_TABLE,
   type FeatureTableLayout,
+  readDesignatorRecords,
   readUnitFile,
   readWarehouseFeatures,
   type WarehouseFeatures,

@@ -1,5 +1,6 @@
 import { analyse, type RiskScore } from "./analyse.ts";
 import { buildDataset, type Dataset } from "./dataset.ts";
+import { type DesignatorDriver, findDesignatorDrivers } from "./designators.ts";
 import { PredictError } from "./errors.ts";
 import { driverLines, riskLines } from "./lines.ts";
 import {
@@ -9,7 +10,13 @@ import {
   type PredictTarget,
   resolvePredictOptions,
 } from "./options.ts";
-import { type FeatureTableLayout, readWarehouseFeatures, type WarehouseReader } from "./read.ts";
+import {
+  type FeatureTableLayout,
+  readDesignatorRecords,
+  readWarehouseFeatures,
+  type WarehouseReader,
+} from "./read.ts";
+import { outcomeWords } from "./words.ts";
 
 /** What the daily predict job does, on top of {@link PredictOptions}. */
 export interface RunPredictOptions extends Omit<PredictOptions, "target"> {
@@ -23,6 +30,8 @@ export interface RunPredictOptions extends Omit<PredictOptions, "target"> {
   batchSize: number;
   /** The clock, epoch ms. Default `Date.now`. */
   now: () => number;
+  /** Fewest defects the target's test must have called at a reference designator for its lineage drivers (`unit_designator`); 0 turns them off. Default 5. */
+  minDesignatorDefects: number;
 }
 
 export const DEFAULT_RUN_PREDICT_OPTIONS: Readonly<RunPredictOptions> = Object.freeze({
@@ -35,6 +44,7 @@ export const DEFAULT_RUN_PREDICT_OPTIONS: Readonly<RunPredictOptions> = Object.f
   driversWritten: 50,
   batchSize: 5000,
   now: () => Date.now(),
+  minDesignatorDefects: 5,
 });
 
 /** What the job needs: the warehouse to read, InfluxDB to write, and its options. */
@@ -55,6 +65,8 @@ export interface TargetRun {
   cvAuc: number | null;
   timeSplitAuc: number | null;
   drivers: number;
+  /** Drivers of defects at a reference designator (lineage by designator), strongest first. */
+  designatorDrivers: DesignatorDriver[];
 }
 
 export interface PredictRunResult {
@@ -74,7 +86,8 @@ function resolveRunOptions(options: Partial<RunPredictOptions>): RunPredictOptio
   for (const [key, value] of Object.entries(options)) {
     if (value !== undefined) Object.assign(merged, { [key]: value });
   }
-  const { targets, layout, driversWritten, batchSize, now, ...predict } = merged;
+  const { targets, layout, driversWritten, batchSize, now, minDesignatorDefects, ...predict } =
+    merged;
   resolvePredictOptions(predict);
   const check = (ok: boolean, field: string, value: unknown, expected: string) => {
     if (!ok)
@@ -96,6 +109,12 @@ function resolveRunOptions(options: Partial<RunPredictOptions>): RunPredictOptio
   );
   check(Number.isInteger(batchSize) && batchSize >= 1, "batchSize", batchSize, "an integer >= 1");
   check(typeof now === "function", "now", typeof now, "a function");
+  check(
+    Number.isInteger(minDesignatorDefects) && minDesignatorDefects >= 0,
+    "minDesignatorDefects",
+    minDesignatorDefects,
+    "an integer >= 0",
+  );
   return merged;
 }
 
@@ -152,9 +171,26 @@ export async function runPredict(ctx: PredictJobContext): Promise<PredictRunResu
       }
       throw error;
     }
+    const designatorDrivers =
+      o.minDesignatorDefects > 0
+        ? findDesignatorDrivers(
+            await readDesignatorRecords(
+              ctx.warehouse,
+              target,
+              o.minDesignatorDefects,
+              o.layout.designatorTable,
+            ),
+            { confidence: o.confidence, minLevelUnits: o.minLevelUnits },
+            (ref) => {
+              const words = outcomeWords(target);
+              return { failed: `${words.failed} at ${ref}`, failing: `${words.failing} at ${ref}` };
+            },
+          ).drivers
+        : [];
     const stamp = { target, at, site: common(dataset, "site"), line: common(dataset, "line") };
     const lines = [
       ...driverLines(run.report.drivers.slice(0, o.driversWritten), stamp),
+      ...driverLines(designatorDrivers.slice(0, o.driversWritten), stamp),
       ...riskLines(run.scores, stamp),
     ];
     for (let i = 0; i < lines.length; i += o.batchSize) {
@@ -170,6 +206,7 @@ export async function runPredict(ctx: PredictJobContext): Promise<PredictRunResu
       cvAuc: run.report.cv?.auc ?? null,
       timeSplitAuc: run.report.timeSplit?.auc ?? null,
       drivers: run.report.drivers.length,
+      designatorDrivers,
     });
   }
   result.atRisk.sort((a, b) => b.score - a.score);

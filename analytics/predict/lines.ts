@@ -50,9 +50,13 @@ export function riskLines(scores: readonly RiskScore[], stamp: ResultStamp): str
 /**
  * Line protocol (ms precision) of drivers, measurement `defect_driver`, series (site, line, target,
  * feature, rank) at the run's time: each run is one ranked snapshot, and within a run a feature
- * has one rank, so no two drivers share a series and timestamp.
+ * has one rank, so no two drivers share a series and timestamp. Drivers of defects at a reference
+ * designator (with `ref`) add the tags `scope=designator` and `ref`.
  */
-export function driverLines(drivers: readonly Driver[], stamp: ResultStamp): string[] {
+export function driverLines(
+  drivers: readonly (Driver & { ref?: string })[],
+  stamp: ResultStamp,
+): string[] {
   return drivers.map((d, index) => {
     const point = new Point(DRIVER_MEASUREMENT)
       .tag("site", stamp.site ?? UNKNOWN_ORIGIN)
@@ -76,6 +80,8 @@ export function driverLines(drivers: readonly Driver[], stamp: ResultStamp): str
       if (value !== null && Number.isFinite(value)) point.floatField(name, value);
     }
     if (d.group !== null) point.stringField("group", d.group);
+    // Designator drivers rank among themselves: the scope tag keeps their ranks apart.
+    if (d.ref !== undefined) point.tag("scope", "designator").tag("ref", d.ref);
     return serialized(point.timestamp(stamp.at));
   });
 }

@@ -2,7 +2,8 @@ import { existsSync } from "node:fs";
 import { extname } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { quoteIdentifier, type SqlValue } from "../warehouse/index.ts";
-import { columnsFromRows, type UnitColumns } from "./dataset.ts";
+import { columnsFromRows, toCategory, type UnitColumns } from "./dataset.ts";
+import type { DesignatorRecord } from "./designators.ts";
 import { PredictError } from "./errors.ts";
 import { PREDICT_TARGETS, type PredictTarget } from "./options.ts";
 
@@ -63,6 +64,8 @@ export interface FeatureTableLayout {
    * after the tests. Default last_seen, reflow_start, reflow_complete (and every outcome column).
    */
   exclude: readonly string[];
+  /** Table of lineage by reference designator (serial, ref, lot, supplier, `<kind>_defect`...). Default "unit_designator". */
+  designatorTable: string;
 }
 
 export const DEFAULT_FEATURE_TABLE: Readonly<FeatureTableLayout> = Object.freeze({
@@ -72,6 +75,7 @@ export const DEFAULT_FEATURE_TABLE: Readonly<FeatureTableLayout> = Object.freeze
   outcome: (target: PredictTarget) =>
     target === "any" ? "test_first_fail" : `${target}_first_result`,
   exclude: Object.freeze(["last_seen", "reflow_start", "reflow_complete"]),
+  designatorTable: "unit_designator",
 });
 
 /** What a test step records happens after the unit's process: never a feature. */
@@ -156,4 +160,46 @@ export async function readWarehouseFeatures(
     time: names.includes(l.time) ? l.time : undefined,
     exclude,
   };
+}
+
+/**
+ * Per serial and reference designator, from the warehouse's `unit_designator` (lineage by
+ * designator): lot, supplier, the designator's SPI pads and whether the first test of `target`
+ * called a defect there — for the designators with at least `minDefects` such defects. Empty
+ * for `any` (a defect belongs to one test step) and when the table is not there.
+ */
+export async function readDesignatorRecords(
+  warehouse: WarehouseReader,
+  target: PredictTarget,
+  minDefects: number,
+  table = DEFAULT_FEATURE_TABLE.designatorTable,
+): Promise<DesignatorRecord[]> {
+  if (target === "any") return [];
+  const defect = `${target}_defect`;
+  const described = await warehouse.all<{ name: string }>(
+    "SELECT column_name AS name FROM information_schema.columns WHERE table_name = $table",
+    { table },
+  );
+  const names = new Set(described.map((d) => d.name));
+  const needed = ["serial", "ref", "lot", "supplier", defect];
+  if (!needed.every((n) => names.has(n))) return [];
+  const optional = (column: string) => (names.has(column) ? quoteIdentifier(column) : "NULL");
+  const t = quoteIdentifier(table);
+  const rows = await warehouse.all<Record<string, unknown>>(
+    `SELECT serial, ref, lot, supplier, ${optional("spi_volume_mean_pct")} AS volume,
+       ${optional("spi_outside_share")} AS outside, ${quoteIdentifier(defect)} AS defect
+     FROM ${t}
+     WHERE ref IN (SELECT ref FROM ${t} WHERE ${quoteIdentifier(defect)} GROUP BY ref HAVING count(*) >= $min)
+     ORDER BY ref, serial`,
+    { min: minDefects },
+  );
+  return rows.map((r) => ({
+    serial: String(r.serial),
+    ref: String(r.ref),
+    lot: toCategory(r.lot),
+    supplier: toCategory(r.supplier),
+    spiVolumeMeanPct: r.volume === null || r.volume === undefined ? null : Number(r.volume),
+    spiOutsideShare: r.outside === null || r.outside === undefined ? null : Number(r.outside),
+    defect: r.defect === null || r.defect === undefined ? null : Boolean(r.defect),
+  }));
 }

@@ -126,6 +126,33 @@ describe("the predict job on a simulated line with a bad capacitor lot", () => {
     expect(supplierLine).toContain(`group="${supplier}"`);
   });
 
+  it("joins ICT's defects at C3 and C4 to the lot those capacitors came from", () => {
+    const found = run.targets[0]?.designatorDrivers ?? [];
+    expect(
+      found
+        .slice(0, 2)
+        .map((d) => d.feature)
+        .sort(),
+    ).toEqual(["C3.lot", "C4.lot"]);
+    const [top] = found;
+    expect(top?.group).toBe(lot);
+    expect(top?.ciLow as number).toBeGreaterThan(10);
+    expect(top?.summary).toMatch(
+      new RegExp(`^boards whose (C[34]) came from lot ${lot} failed ICT at \\1 \\d+× as often`),
+    );
+    // Only designators where ICT called defects are tested; none but C3 and C4 has a lot driver.
+    expect(
+      found
+        .filter((d) => d.q < 0.001 && d.feature.endsWith(".lot"))
+        .map((d) => d.ref)
+        .sort(),
+    ).toEqual(["C3", "C4"]);
+    const written = lines.filter((l) => l.includes(",scope=designator,"));
+    expect(written[0]).toMatch(
+      /^defect_driver,feature=C[34]\.lot,line=line1,rank=1,ref=C[34],scope=designator,/,
+    );
+  });
+
   it("finds the boards of that lot with a model (cross-validated)", () => {
     const [ict] = run.targets;
     expect(ict?.target).toBe("ict");

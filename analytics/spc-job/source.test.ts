@@ -82,7 +82,9 @@ describe("several fields of one source in one scan", () => {
       value,
       ts,
     });
-    await insertRows(warehouse, "signal", [
+    // A plain long table scans in the order it was appended; `signal`, a join, in the join's order.
+    await warehouse.run("CREATE TABLE signal_scan AS SELECT * FROM signal LIMIT 0");
+    await insertRows(warehouse, "signal_scan", [
       reading("z1", 2, T0),
       reading("z1", 1, T0),
       reading("z2", 1, T0),
@@ -94,12 +96,41 @@ describe("several fields of one source in one scan", () => {
     const [z1, z2, z3] = await readReadingsTogether(
       warehouse,
       await Promise.all(
-        ["z1", "z2", "z3"].map(async (f) => ({ table: await tableOf(signal(f)), range })),
+        ["z1", "z2", "z3"].map(async (f) => ({
+          table: { ...(await tableOf(signal(f))), table: "signal_scan" },
+          range,
+        })),
       ),
     );
     expect(z1).toBeNull();
     expect(plain(z2 ?? null)).toEqual({ ts: [T0, T0], values: [1, 2] });
     expect(z3).toBeNull();
+  });
+
+  it("merges a field's runs in time order that the scan gave one after another", async () => {
+    // As a parallel insert lays its row groups: one thread's blocks, then the other's.
+    const block = (field: string, from: number) =>
+      Array.from({ length: 300 }, (_, i) => ({
+        ...oven,
+        measurement: "reflow",
+        field,
+        value: 200 + ((i * 7) % 11),
+        ts: T0 + (from + i) * 1000,
+      }));
+    await insertRows(warehouse, "signal", [...block("z1", 300), ...block("z1", 900)]);
+    await insertRows(warehouse, "signal", [...block("z1", 0), ...block("z2", 0)]);
+    await insertRows(warehouse, "signal", [...block("z1", 600), ...block("z2", 300)]);
+    const range = { from: T0 + 5000, skip: 0, before: T0 + 1_100_000 };
+    const tables = await Promise.all(["z1", "z2"].map((f) => tableOf(signal(f))));
+    const together = await readReadingsTogether(
+      warehouse,
+      tables.map((table) => ({ table, range })),
+    );
+    for (const [i, table] of tables.entries()) {
+      const alone = await readReadings(warehouse, table, range);
+      expect(alone.ts).toHaveLength([1095, 595][i] as number);
+      expect(plain(together[i] ?? null)).toEqual(plain(alone));
+    }
   });
 
   it("shares a scan only between fields of the same measurement and station filter", async () => {

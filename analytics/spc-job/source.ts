@@ -1,4 +1,9 @@
-import type { DuckDBMaterializedResult, DuckDBVector } from "@duckdb/node-api";
+import {
+  type DuckDBDataChunk,
+  DuckDBDoubleVector,
+  DuckDBIntegerVector,
+  type DuckDBMaterializedResult,
+} from "@duckdb/node-api";
 import { quoteIdentifier, type SqlValue } from "../warehouse/index.ts";
 import type { CharacteristicSource, FeatureTableOptions } from "./config.ts";
 import { SpcJobError } from "./errors.ts";
@@ -114,9 +119,21 @@ function filterSql(table: SourceTable, params: Record<string, SqlValue>): string
     .join(" AND ");
 }
 
-function numberAt(vector: DuckDBVector, row: number): number {
-  const item = vector.getItem(row);
-  return typeof item === "number" ? item : Number.NaN;
+/**
+ * Column `column` of a chunk as the vector class its SQL type gives. Each column is then read at a
+ * call site of its own: one `getItem` site shared by columns of different vector classes is
+ * polymorphic, and took two and a half times as long over ten million readings.
+ */
+function vectorOf<V>(
+  chunk: DuckDBDataChunk,
+  column: number,
+  kind: abstract new (...args: never[]) => V,
+): V {
+  const vector = chunk.getColumnVector(column);
+  if (!(vector instanceof kind)) {
+    throw new TypeError(`column ${column} is ${vector.type.toString()}, not ${kind.name}`);
+  }
+  return vector;
 }
 
 /** Columns 0 and 1 of a materialized result (DOUBLE), copied into typed arrays. */
@@ -126,12 +143,12 @@ function doubleColumns(result: DuckDBMaterializedResult): Readings {
   let at = 0;
   for (let c = 0; c < result.chunkCount; c++) {
     const chunk = result.getChunk(c);
-    const tsVector = chunk.getColumnVector(0);
-    const valueVector = chunk.getColumnVector(1);
+    const tsVector = vectorOf(chunk, 0, DuckDBDoubleVector);
+    const valueVector = vectorOf(chunk, 1, DuckDBDoubleVector);
     const rows = chunk.rowCount;
     for (let row = 0; row < rows; row++, at++) {
-      ts[at] = numberAt(tsVector, row);
-      values[at] = numberAt(valueVector, row);
+      ts[at] = tsVector.getItem(row) ?? Number.NaN;
+      values[at] = valueVector.getItem(row) ?? Number.NaN;
     }
   }
   return { ts, values };
@@ -197,8 +214,9 @@ export function sharedScanKey(table: SourceTable): string | null {
  * The readings of several station signals with the same `sharedScanKey`, in one scan of the table
  * where reading them one by one would scan it once each. The scan is not sorted (a sort of every
  * field's readings costs more than the scan): each field's readings are checked to be in time order,
- * ties by value, as `readReadings` orders them, and a field whose readings are not comes back null,
- * to be read alone. The same `before` for all; each range's own start is applied to its readings.
+ * ties by value, as `readReadings` orders them; a few long runs in order are merged, and a field
+ * whose readings are otherwise out of order comes back null, to be read alone. The same `before`
+ * for all; each range's own start is applied to its readings.
  */
 export async function readReadingsTogether(
   warehouse: SpcWarehouse,
@@ -251,12 +269,12 @@ export async function readReadingsTogether(
   }));
   for (let c = 0; c < result.chunkCount; c++) {
     const chunk = result.getChunk(c);
-    const tsVector = chunk.getColumnVector(0);
-    const valueVector = chunk.getColumnVector(1);
-    const keyVector = chunk.getColumnVector(2);
+    const tsVector = vectorOf(chunk, 0, DuckDBDoubleVector);
+    const valueVector = vectorOf(chunk, 1, DuckDBDoubleVector);
+    const keyVector = vectorOf(chunk, 2, DuckDBIntegerVector);
     const rows = chunk.rowCount;
     for (let row = 0; row < rows; row++) {
-      const target = columns[numberAt(keyVector, row)];
+      const target = columns[keyVector.getItem(row) ?? -1];
       if (target === undefined) continue;
       if (target.length === target.ts.length) {
         const grown = {
@@ -268,8 +286,8 @@ export async function readReadingsTogether(
         target.ts = grown.ts;
         target.values = grown.values;
       }
-      target.ts[target.length] = numberAt(tsVector, row);
-      target.values[target.length] = numberAt(valueVector, row);
+      target.ts[target.length] = tsVector.getItem(row) ?? Number.NaN;
+      target.values[target.length] = valueVector.getItem(row) ?? Number.NaN;
       target.length++;
     }
   }
@@ -278,7 +296,7 @@ export async function readReadingsTogether(
       ts: column.ts.subarray(0, column.length),
       values: column.values.subarray(0, column.length),
     };
-    return inReadingOrder(readings) ? readings : null;
+    return inRunOrder(readings);
   });
   return requests.map((request, i) => {
     const readings = read[fieldOf[i] as number];
@@ -286,13 +304,66 @@ export async function readReadingsTogether(
   });
 }
 
-/** In time order, ties by value: the order `readReadings` gives a station signal. */
-function inReadingOrder({ ts, values }: Readings): boolean {
-  for (let i = 1; i < ts.length; i++) {
-    const step = (ts[i] as number) - (ts[i - 1] as number);
-    if (step < 0 || (step === 0 && (values[i] as number) < (values[i - 1] as number))) return false;
+/** Whether reading i follows reading i - 1 in time order, ties by value: the order `readReadings` gives. */
+function follows(ts: Float64Array, values: Float64Array, i: number): boolean {
+  const step = (ts[i] as number) - (ts[i - 1] as number);
+  return step > 0 || (step === 0 && (values[i] as number) >= (values[i - 1] as number));
+}
+
+/**
+ * Fewest readings a run in time order must hold on average for the runs to be merged here rather
+ * than the field read alone, sorted by DuckDB: short runs (a field of a few readings, or readings
+ * that interleave one by one) are what DuckDB's sort is for.
+ */
+const MIN_RUN_READINGS = 256;
+
+/** Merges runs [start, middle) and [middle, end) of `from`, each in reading order, into `to`. */
+function mergeRun(from: Readings, to: Readings, start: number, middle: number, end: number): void {
+  let left = start;
+  let right = middle;
+  let at = start;
+  while (left < middle && right < end) {
+    const step = (from.ts[right] as number) - (from.ts[left] as number);
+    const fromRight =
+      step < 0 || (step === 0 && (from.values[right] as number) < (from.values[left] as number));
+    const i = fromRight ? right++ : left++;
+    to.ts[at] = from.ts[i] as number;
+    to.values[at++] = from.values[i] as number;
   }
-  return true;
+  to.ts.set(from.ts.subarray(left, middle), at);
+  to.values.set(from.values.subarray(left, middle), at);
+  at += middle - left;
+  to.ts.set(from.ts.subarray(right, end), at);
+  to.values.set(from.values.subarray(right, end), at);
+}
+
+/**
+ * A field's readings in reading order when the scan gave them as a few long runs each in order:
+ * a parallel insert writes its row groups from several threads, and the scan returns each thread's
+ * row groups one after another. The runs are merged pairwise, `readings` serving as the spare
+ * buffer (overwritten); null when the runs are short.
+ */
+function inRunOrder(readings: Readings): Readings | null {
+  const { ts, values } = readings;
+  let bounds = [0];
+  for (let i = 1; i < ts.length; i++) if (!follows(ts, values, i)) bounds.push(i);
+  if (bounds.length === 1) return readings;
+  if (ts.length < bounds.length * MIN_RUN_READINGS) return null;
+  bounds.push(ts.length);
+  let from = readings;
+  let to: Readings = { ts: new Float64Array(ts.length), values: new Float64Array(ts.length) };
+  while (bounds.length > 2) {
+    const merged = [0];
+    for (let r = 0; r + 1 < bounds.length; r += 2) {
+      const middle = bounds[r + 1] as number;
+      const end = bounds[r + 2] ?? middle;
+      mergeRun(from, to, bounds[r] as number, middle, end);
+      merged.push(end);
+    }
+    bounds = merged;
+    [from, to] = [to, from];
+  }
+  return from;
 }
 
 /** Site, line and station of a signal's readings in a time range. */

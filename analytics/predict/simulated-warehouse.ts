@@ -1,11 +1,11 @@
 import type { DuckDBAppender } from "@duckdb/node-api";
 import { createDecoder } from "../../ingest/contract/index.ts";
 import type { SimulatedMessage } from "../../simulator/index.ts";
-import { RECORD_TABLES, type Warehouse } from "../warehouse/index.ts";
+import { insertSignal, RECORD_TABLES, type SignalRow, type Warehouse } from "../warehouse/index.ts";
 
 // Test support: a simulated line's messages straight into a warehouse, as the ingestor and the
 // sync would leave them (the ingest codec makes the points; each lands in its record table, column
-// by name, or in `signal`), without MQTT or InfluxDB in between.
+// by name, or in `signal` through its writer), without MQTT or InfluxDB in between.
 
 type Row = Record<string, string | number | boolean | null>;
 
@@ -46,6 +46,7 @@ export async function loadSimulatedLine(
   const encoder = new TextEncoder();
   const tables = new Map(RECORD_TABLES.map((t) => [t.measurement, t.table]));
   const rows = new Map<string, Row[]>();
+  const signals: SignalRow[] = [];
   const add = (table: string, row: Row) => {
     const list = rows.get(table);
     if (list) list.push(row);
@@ -64,7 +65,7 @@ export async function loadSimulatedLine(
         continue;
       }
       for (const [field, value] of Object.entries(point.fields)) {
-        add("signal", {
+        signals.push({
           measurement: point.measurement,
           site: point.tags.site ?? null,
           line: point.tags.line ?? null,
@@ -78,5 +79,6 @@ export async function loadSimulatedLine(
     }
   }
   for (const [table, list] of rows) await append(warehouse, table, list);
+  await insertSignal(warehouse, signals);
   return points;
 }

@@ -1,7 +1,12 @@
 // Test helpers: an in-memory warehouse with hand-made rows, a recording InfluxDB, a fixed clock.
 import { pino } from "pino";
 import type { Alert } from "../../alerts/index.ts";
-import type { SqlValue, Warehouse } from "../warehouse/index.ts";
+import {
+  type SignalRow,
+  type SqlValue,
+  insertSignal as storeSignal,
+  type Warehouse,
+} from "../warehouse/index.ts";
 import { type Characteristic, parseSpcSection } from "./config.ts";
 import type { SpcJobContext } from "./job.ts";
 
@@ -15,6 +20,11 @@ export async function insertRows(
 ): Promise<void> {
   const first = rows[0];
   if (first === undefined) return;
+  // `signal` is a view over series and values: its rows go through the warehouse's writer.
+  if (table === "signal") {
+    await storeSignal(warehouse, rows.map(signalRow));
+    return;
+  }
   const columns = Object.keys(first);
   const params: SqlValue[] = [];
   const tuples = rows.map((row) => {
@@ -28,6 +38,21 @@ export async function insertRows(
     `INSERT INTO ${table} (${columns.map((c) => `"${c}"`).join(", ")}) VALUES ${tuples.join(", ")}`,
     params,
   );
+}
+
+function signalRow(row: Record<string, SqlValue>): SignalRow {
+  const text = (key: string) =>
+    row[key] === null || row[key] === undefined ? null : String(row[key]);
+  return {
+    measurement: String(row.measurement),
+    site: text("site"),
+    line: text("line"),
+    station: text("station"),
+    serial: text("serial"),
+    field: String(row.field),
+    value: row.value === null || row.value === undefined ? null : Number(row.value),
+    ts: Number(row.ts),
+  };
 }
 
 /** Signal readings of one field at one station, one a second from `start`. */

@@ -5,7 +5,13 @@ import { fileURLToPath } from "node:url";
 import type { DuckDBAppender } from "@duckdb/node-api";
 import { createDecoder, type Decoded, type StoredPoint } from "../../ingest/contract/index.ts";
 import { type SimulatedMessage, simulateLine } from "../../simulator/index.ts";
-import { archiveOlderThan, RECORD_TABLES, Warehouse } from "../warehouse/index.ts";
+import {
+  archiveOlderThan,
+  insertSignal,
+  RECORD_TABLES,
+  type SignalRow,
+  Warehouse,
+} from "../warehouse/index.ts";
 import type { SerialRecord } from "./types.ts";
 
 type SimulatorOptions = Parameters<typeof simulateLine>[0];
@@ -46,6 +52,7 @@ export async function loadPoints(
     string,
     { appender: DuckDBAppender; columns: { name: string; type: string }[] }
   >();
+  const signals: SignalRow[] = [];
   const open = async (table: string) => {
     let entry = appenders.get(table);
     if (!entry) {
@@ -70,25 +77,25 @@ export async function loadPoints(
       appender.endRow();
       continue;
     }
-    const { appender } = await open("signal");
     for (const [field, value] of Object.entries(point.fields)) {
       if (typeof value !== "number") continue;
-      appender.appendVarchar(point.measurement);
-      for (const tag of ["site", "line", "station", "serial"]) {
-        const text = point.tags[tag];
-        if (text === undefined) appender.appendNull();
-        else appender.appendVarchar(text);
-      }
-      appender.appendVarchar(field);
-      appender.appendDouble(value);
-      appender.appendBigInt(BigInt(point.ts));
-      appender.endRow();
+      signals.push({
+        measurement: point.measurement,
+        site: point.tags.site ?? null,
+        line: point.tags.line ?? null,
+        station: point.tags.station ?? null,
+        serial: point.tags.serial ?? null,
+        field,
+        value,
+        ts: point.ts,
+      });
     }
   }
   for (const { appender } of appenders.values()) {
     appender.flushSync();
     appender.closeSync();
   }
+  await insertSignal(warehouse, signals);
 }
 
 function append(appender: DuckDBAppender, type: string, value: unknown): void {

@@ -6,6 +6,7 @@ import {
   archiveOlderThan,
   archiveRelationSql,
   DAY_MS,
+  insertSignal,
   partitionPath,
   readArchive,
   sha256File,
@@ -35,9 +36,9 @@ afterEach(() => {
 /** Every 10 min of each day: `reflow` z1 and z2, `env` humidity; plus unit events on D1. */
 async function fill(warehouse: Warehouse): Promise<void> {
   for (const day of [D1, D2, D3]) {
-    await warehouse.run(
-      `INSERT INTO signal
-       SELECT m, 'S1', 'L1', st, NULL, f, i * 0.5, CAST($day AS BIGINT) + i * 600000
+    await insertSignal(
+      warehouse,
+      `SELECT m, 'S1', 'L1', st, NULL, f, i * 0.5, CAST($day AS BIGINT) + i * 600000
        FROM range(144) r(i),
          (VALUES ('reflow', 'oven', 'z1_top_c'), ('reflow', 'oven', 'z2_top_c'), ('env', 'env01', 'humidity_rh')) c(m, st, f)`,
       { day: BigInt(day) },
@@ -85,12 +86,9 @@ describe("archiveOlderThan", () => {
     await archiveOlderThan(w, dir, OPTIONS);
     const path = partitionPath(dir, "reflow", "2026-01-10");
     const before = { hash: await sha256File(path), mtime: statSync(path).mtimeMs };
-    await w.run(
-      "INSERT INTO signal VALUES ('reflow', 'S1', 'L1', 'oven', NULL, 'z1_top_c', 1, $ts)",
-      {
-        ts: BigInt(D1 + 5),
-      },
-    );
+    await insertSignal(w, "SELECT 'reflow', 'S1', 'L1', 'oven', NULL, 'z1_top_c', 1, $ts", {
+      ts: BigInt(D1 + 5),
+    });
     const again = await archiveOlderThan(w, dir, { ...OPTIONS, now: () => NOW + DAY_MS });
     // Only the day that has since become old enough is written.
     expect(again.partitions.map((p) => `${p.measurement}/${p.day}`).sort()).toEqual([
@@ -173,7 +171,7 @@ describe("archiveOlderThan", () => {
   });
 
   it("leaves a measurement whose name cannot be a directory in the warehouse", async () => {
-    await w.run("INSERT INTO signal VALUES ('../up', 'S1', 'L1', 'x', NULL, 'f', 1, $ts)", {
+    await insertSignal(w, "SELECT '../up', 'S1', 'L1', 'x', NULL, 'f', 1, $ts", {
       ts: BigInt(D1),
     });
     const result = await archiveOlderThan(w, dir, { ...OPTIONS, measurements: ["../up", "env"] });

@@ -13,6 +13,7 @@ import { join, resolve } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { badOption, WarehouseError } from "./errors.ts";
 import { RECORD_TABLES } from "./schema.ts";
+import { SIGNAL_RANGE_WHERE } from "./signal-store.ts";
 import { plainRow, quoteIdentifier, type Warehouse } from "./warehouse.ts";
 
 /** One UTC day, ms. */
@@ -229,7 +230,11 @@ async function archiveDay(
       },
     );
     if (!o.deleteArchived) return 0;
-    return warehouse.changes(`DELETE FROM ${quoteIdentifier(source.table)} WHERE ${where}`, range);
+    // `signal` is a view: its values are deleted where they are stored (the series stay).
+    const deletion = source.signal
+      ? `DELETE FROM signal_value WHERE ${SIGNAL_RANGE_WHERE}`
+      : `DELETE FROM ${quoteIdentifier(source.table)} WHERE ${where}`;
+    return warehouse.changes(deletion, range);
   });
   return { measurement: source.measurement, day, path, rows, sha256, deleted, adopted };
 }

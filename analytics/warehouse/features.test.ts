@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { buildUnitFeatures, Warehouse } from "./index.ts";
+import { buildUnitFeatures, insertSignal, Warehouse } from "./index.ts";
 
 // Times in seconds in the fixtures, stored as epoch ms from T0.
 const T0 = 1_764_000_000_000;
@@ -47,8 +47,9 @@ async function signal(
   to: number,
   value: string,
 ): Promise<void> {
-  await w.run(
-    `INSERT INTO signal SELECT $measurement, $site, $line, $station, $serial, $field, ${value}, CAST($t0 AS BIGINT) + t * 1000
+  await insertSignal(
+    w,
+    `SELECT $measurement, $site, $line, $station, $serial, $field, ${value}, CAST($t0 AS BIGINT) + t * 1000
      FROM range(CAST($from AS BIGINT), CAST($to AS BIGINT) + 1) r(t)`,
     {
       measurement,
@@ -323,7 +324,9 @@ describe("buildUnitFeatures", () => {
   it("rebuilds from scratch and refuses options out of range", async () => {
     const first = await buildUnitFeatures(w);
     expect(first).toMatchObject({ units: 3, profiled: 1, zoneEstimated: 1 });
-    await w.run("DELETE FROM signal WHERE measurement = 'profile'");
+    await w.run(
+      "DELETE FROM signal_value WHERE series IN (SELECT id FROM signal_series WHERE measurement = 'profile')",
+    );
     const second = await buildUnitFeatures(w, { padGroupColumns: false });
     expect(second).toMatchObject({ units: 3, profiled: 0, zoneEstimated: 2 });
     expect(second.columns).not.toContain("spi_U1_volume_mean_pct");

@@ -31,6 +31,11 @@ export {
   UNIT_VISIT_VIEW,
 } from "./schema.ts";
 export {
+  insertSignal,
+  SIGNAL_COLUMNS,
+  type SignalRow,
+} from "./signal-store.ts";
+export {
   DEFAULT_SYNC_OPTIONS,
   type MeasurementSync,
   type SyncInflux,

@@ -1,9 +1,12 @@
 /**
  * The warehouse's tables. Record measurements of InfluxDB (one per reserved channel) map to one
- * table each, column for column; every signal channel lands in the one long table `signal`
- * (measurement, field, value), so a new channel needs no migration. Times are epoch milliseconds
- * (`ts BIGINT`): exact, cheap to bind, the same unit as the MQTT contract.
+ * table each, column for column; every signal channel lands in the one long view `signal`
+ * (measurement, field, value; stored as series and values, see `signal-store.ts`), so a new
+ * channel needs no migration. Times are epoch milliseconds (`ts BIGINT`): exact, cheap to bind,
+ * the same unit as the MQTT contract.
  */
+
+import { SIGNAL_DDL } from "./signal-store.ts";
 
 export type ColumnType = "VARCHAR" | "DOUBLE" | "BIGINT" | "BOOLEAN";
 
@@ -199,7 +202,7 @@ FROM edge WHERE event = 'complete' AND (previous_event IS NULL OR previous_event
 export const SCHEMA_DDL: readonly string[] = [
   ...RECORD_TABLES.map(recordDdl),
   ...RECORD_TABLES.flatMap(addedColumnsDdl),
-  `CREATE TABLE IF NOT EXISTS signal (measurement VARCHAR NOT NULL, site VARCHAR, line VARCHAR, station VARCHAR, serial VARCHAR, field VARCHAR NOT NULL, value DOUBLE, ts BIGINT NOT NULL)`,
+  ...SIGNAL_DDL,
   `CREATE TABLE IF NOT EXISTS sync_watermark (measurement VARCHAR PRIMARY KEY, synced_to BIGINT NOT NULL, rows_total BIGINT NOT NULL, updated_at BIGINT NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS archive_partition (measurement VARCHAR NOT NULL, day DATE NOT NULL, path VARCHAR NOT NULL, rows BIGINT NOT NULL, sha256 VARCHAR NOT NULL, written_at BIGINT NOT NULL, PRIMARY KEY (measurement, day))`,
   `CREATE SEQUENCE IF NOT EXISTS job_run_id`,

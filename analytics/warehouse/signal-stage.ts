@@ -5,6 +5,7 @@ import {
   type DuckDBVector,
   INTEGER,
 } from "@duckdb/node-api";
+import { insertNewSeries, seriesMatch } from "./signal-store.ts";
 import type { Warehouse } from "./warehouse.ts";
 
 /** What identifies one signal value's row apart from its value and time. */
@@ -72,8 +73,8 @@ class SeriesBuffer {
 }
 
 /**
- * Stages one slice of signal values, then moves them into `signal` with one INSERT … SELECT that
- * joins the few distinct keys. Why: the appender costs a native call per value and column, and six
+ * Stages one slice of signal values, then moves them into `signal` (new series, then one INSERT …
+ * SELECT of values that joins the few distinct keys to their series ids). Why: the appender costs a native call per value and column, and six
  * of the eight columns of `signal` repeat within a series. Here the values wait in typed arrays per
  * key, go to a temp table as (key, value, ts) numbers in data chunks of 2048 rows, key after key,
  * and the insert keeps that order: rows of one series sit together in time order (good compression,
@@ -154,10 +155,12 @@ export class SignalStage {
     } finally {
       keys.closeSync();
     }
+    await insertNewSeries(this.warehouse, `temp.${KEYS}`);
     const inserted = await this.warehouse.changes(
-      `INSERT INTO signal (measurement, site, line, station, serial, field, value, ts)
-       SELECT k.measurement, k.site, k.line, k.station, k.serial, k.field, s.value, CAST(s.ts AS BIGINT)
-       FROM ${STAGE} s JOIN ${KEYS} k ON s.key = k.key`,
+      `INSERT INTO signal_value (series, value, ts)
+       SELECT m.id, s.value, CAST(s.ts AS BIGINT) FROM temp.${STAGE} s JOIN (
+         SELECT k.key, n.id FROM temp.${KEYS} k JOIN signal_series n ON ${seriesMatch("n", "k")}
+       ) m ON s.key = m.key`,
     );
     await this.warehouse.run(`DELETE FROM ${STAGE}`);
     await this.warehouse.run(`DELETE FROM ${KEYS}`);

@@ -77,6 +77,11 @@ function options(now: number, extra: Partial<SyncOptions> = {}): Partial<SyncOpt
 async function dump(warehouse: Warehouse): Promise<unknown> {
   return {
     signal: await warehouse.all("SELECT * FROM signal ORDER BY measurement, field, ts"),
+    // Each series once, however often its slices were re-read (ids aside: a rolled-back slice may
+    // have drawn some).
+    series: await warehouse.all(
+      "SELECT measurement, site, line, station, serial, field FROM signal_series ORDER BY ALL",
+    ),
     unit: await warehouse.all("SELECT * FROM unit_event ORDER BY ts"),
     event: await warehouse.all("SELECT * FROM station_event ORDER BY ts"),
     spi: await warehouse.all("SELECT * FROM spi_board ORDER BY ts"),

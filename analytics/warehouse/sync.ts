@@ -20,6 +20,7 @@ import { readAhead } from "./read-ahead.ts";
 import { type Column, RecordWriter } from "./record-writer.ts";
 import { isResultMeasurement, RECORD_TABLES, type RecordTable } from "./schema.ts";
 import { relaxStringCompression, SignalStage } from "./signal-stage.ts";
+import { SIGNAL_RANGE_WHERE } from "./signal-store.ts";
 import { quoteIdentifier, type Warehouse } from "./warehouse.ts";
 
 /**
@@ -470,7 +471,7 @@ async function beginSlice(
       return { plan, slice, writer: { kind: "record", writer } };
     }
     slice.rowsReplaced = await warehouse.changes(
-      `DELETE FROM signal WHERE measurement = $measurement AND ${rangeSql("ts")}`,
+      `DELETE FROM signal_value WHERE ${SIGNAL_RANGE_WHERE}`,
       { measurement: slice.measurement, ...range },
     );
     const stage = SignalStage.open(warehouse);

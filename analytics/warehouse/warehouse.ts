@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from "@duckdb/node-api";
 import { SCHEMA_DDL } from "./schema.ts";
+import { migrateSignalTable } from "./signal-store.ts";
 
 /** A bound value for DuckDB: never spliced into SQL text. */
 export type SqlValue = DuckDBValue;
@@ -23,6 +24,8 @@ export class Warehouse {
     // Times are epoch milliseconds (BIGINT), so no time zone setting is needed (ICU is not bundled).
     const instance = await DuckDBInstance.create(path);
     const connection = await instance.connect();
+    // A file from before `signal` became a view over series and values is converted first.
+    await migrateSignalTable(connection);
     for (const ddl of SCHEMA_DDL) await connection.run(ddl);
     return new Warehouse(instance, connection, path);
   }

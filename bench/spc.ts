@@ -18,7 +18,7 @@ import {
   type SpcJobContext,
   type SpcRunResult,
 } from "../analytics/spc-job/index.ts";
-import { Warehouse } from "../analytics/warehouse/index.ts";
+import { insertSignal, Warehouse } from "../analytics/warehouse/index.ts";
 import { createInfluxClient, type InfluxClient } from "../influx/index.ts";
 import { DEFAULT_LOCAL_SERVICES, freePort, servicesDown, servicesUp } from "../services/index.ts";
 
@@ -58,9 +58,9 @@ async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; cpuMs: nu
  */
 async function generate(warehouse: Warehouse): Promise<void> {
   await warehouse.run("SELECT setseed(0.42)");
-  await warehouse.run(
-    `INSERT INTO signal
-     SELECT 'bench', 'S1', 'L1', 'oven', NULL, 'f' || c, value, ts FROM (
+  await insertSignal(
+    warehouse,
+    `SELECT 'bench', 'S1', 'L1', 'oven', NULL, 'f' || c, value, ts FROM (
        SELECT i // $k AS n, i % $k AS c, $t0 + (i // $k) * $every AS ts,
          100 + (CASE WHEN i // $k >= $n * 0.99 THEN 1 ELSE 0 END)
            + sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()) AS value
@@ -183,8 +183,9 @@ try {
 
   // A scheduled run after the backlog: a minute of new readings per characteristic.
   const minute = 60;
-  await warehouse.run(
-    `INSERT INTO signal SELECT 'bench', 'S1', 'L1', 'oven', NULL, 'f' || c, 100 + random() - 0.5, $from + s * $every
+  await insertSignal(
+    warehouse,
+    `SELECT 'bench', 'S1', 'L1', 'oven', NULL, 'f' || c, 100 + random() - 0.5, $from + s * $every
      FROM range($k) a(c), range($n) b(s)`,
     { k: CHARACTERISTICS, n: minute, from: T0 + PER_CHARACTERISTIC * EVERY_MS, every: EVERY_MS },
   );

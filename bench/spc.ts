@@ -2,8 +2,9 @@
 //
 // The SPC job over K characteristics × N readings (default 10 × 1 M, subgroups of 5, X̄-R, qcc
 // rules) in a DuckDB warehouse file, against one DuckDB GROUP BY over the same rows that computes
-// each subgroup's mean and range. The job's timed runs build every line it would write but hand
-// them to a counter, not to InfluxDB: the InfluxDB write is measured on its own (`--influx`,
+// each subgroup's mean and range. The job's timed runs build every request body it would send to
+// InfluxDB (its lines joined, as UTF-8, as the client does) but hand it to a counter, not to
+// InfluxDB: the InfluxDB write is measured on its own (`--influx`,
 // against a private InfluxDB started as the integration tests start theirs), because at millions
 // of points it is the database's ingest rate, not the job, that it measures.
 import { mkdtempSync, rmSync } from "node:fs";
@@ -143,10 +144,12 @@ try {
   console.log(`generated in ${seconds(generated.ms)} (${dir})`);
 
   const counted = { lines: 0, bytes: 0, alerts: 0 };
+  // The request body InfluxClient.write sends (the batch's lines joined, as UTF-8), built and
+  // counted: joining flattens every line string, work the job's process does for each write.
   const counter: Pick<InfluxClient, "write"> = {
     write: async (lines) => {
       counted.lines += lines.length;
-      for (const l of lines) counted.bytes += l.length + 1;
+      counted.bytes += Buffer.from(lines.join("\n")).length + 1;
     },
   };
   const scans: number[] = [];

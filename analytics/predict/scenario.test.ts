@@ -9,10 +9,10 @@ import {
 } from "../../simulator/observe.ts";
 import { analyse, buildDataset, columnsFromRows } from "./index.ts";
 
-// A per-board table built straight from the simulator's messages (warehouse-scenarios.test.ts
-// takes the warehouse's own unit_features instead): it carries what unit_features does not yet,
-// the lot and supplier of every reference designator, so the bad-lot scenario can be checked, and
-// the reflow atmosphere, as a second look at o2-rise.
+// A per-board table built straight from the simulator's messages, as a file given to
+// `tracebox predict --input` would be (warehouse-scenarios.test.ts takes the warehouse's own
+// unit_features instead): the lot and supplier of every reference designator, and the reflow
+// atmosphere, as a second look at bad-lot and o2-rise without the warehouse in between.
 
 function series(observation: Observation, suffix: string): Reading[] {
   for (const [topic, readings] of observation.signals) if (topic.endsWith(suffix)) return readings;

@@ -80,4 +80,4 @@ export {
   rateRatio,
 } from "./tables.ts";
 export { fitUnivariateLogistic, type UnivariateLogistic } from "./univariate-logistic.ts";
-export { type OutcomeWords, outcomeWords } from "./words.ts";
+export { designatorWords, type OutcomeWords, outcomeWords } from "./words.ts";

@@ -16,7 +16,7 @@ import {
   readWarehouseFeatures,
   type WarehouseReader,
 } from "./read.ts";
-import { outcomeWords } from "./words.ts";
+import { designatorWords } from "./words.ts";
 
 /** What the daily predict job does, on top of {@link PredictOptions}. */
 export interface RunPredictOptions extends Omit<PredictOptions, "target"> {
@@ -181,10 +181,7 @@ export async function runPredict(ctx: PredictJobContext): Promise<PredictRunResu
               o.layout.designatorTable,
             ),
             { confidence: o.confidence, minLevelUnits: o.minLevelUnits },
-            (ref) => {
-              const words = outcomeWords(target);
-              return { failed: `${words.failed} at ${ref}`, failing: `${words.failing} at ${ref}` };
-            },
+            (ref) => designatorWords(target, ref),
           ).drivers
         : [];
     const stamp = { target, at, site: common(dataset, "site"), line: common(dataset, "line") };

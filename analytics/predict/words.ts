@@ -24,6 +24,12 @@ export function outcomeWords(target: PredictTarget, customLabel?: string): Outco
   return { failed: `failed ${TEST_NAMES[target]}`, failing: `failing ${TEST_NAMES[target]}` };
 }
 
+/** The outcome at one reference designator: "failed ICT at C3". */
+export function designatorWords(target: PredictTarget, ref: string): OutcomeWords {
+  const words = outcomeWords(target);
+  return { failed: `${words.failed} at ${ref}`, failing: `${words.failing} at ${ref}` };
+}
+
 /** A ratio to two significant digits: 3.1, 62, 0.55. */
 export function ratioText(value: number): string {
   if (!Number.isFinite(value)) return value > 0 ? "∞" : "-";

@@ -188,6 +188,11 @@ describe("tracebox predict from the warehouse", () => {
       "CREATE TABLE unit_features AS SELECT serial, ts::BIGINT AS first_seen, lot, shift, x1, x2, CASE WHEN failed = 1 THEN 'fail' WHEN failed = 0 THEN 'pass' END AS ict_first_result, failed = 1 AS test_first_fail, 3 AS ict_defect_count FROM read_csv_auto($csv)",
       { csv },
     );
+    // Lineage by designator: every failure called at C3, whose lot is the board's lot.
+    await warehouse.run(
+      "CREATE TABLE unit_designator AS SELECT serial, 'C3' AS ref, lot, 'Kemet' AS supplier, NULL::DOUBLE AS spi_volume_mean_pct, NULL::DOUBLE AS spi_outside_share, CASE WHEN failed IS NOT NULL THEN failed = 1 END AS ict_defect FROM read_csv_auto($csv)",
+      { csv },
+    );
     warehouse.close();
     const { code, stdout, stderr } = await predict(
       "--warehouse",
@@ -204,6 +209,16 @@ describe("tracebox predict from the warehouse", () => {
     expect(report.label).toBe("ict_first_result");
     expect(report.untested).toBe(50);
     expect(report.drivers[0].feature).toBe("lot");
+    expect(report.designatorDrivers[0]).toMatchObject({
+      ref: "C3",
+      feature: "C3.lot",
+      group: "L2",
+    });
+    expect(report.designatorDrivers[0].summary).toMatch(
+      /^boards whose C3 came from lot L2 failed ICT at C3 [\d.]+× as often/,
+    );
+    const table = await predict("--warehouse", path, "--target", "ict", "--drivers-only");
+    expect(table.stdout).toContain("at designators  1 of 1 at q < 0.05");
     expect(report.notes).toEqual(
       expect.arrayContaining([
         "left out test_first_fail: excluded as asked",

@@ -4,13 +4,19 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import {
   analyse,
   buildDataset,
+  DEFAULT_PREDICT_OPTIONS,
+  type DesignatorDriver,
+  type DesignatorRecord,
   type Driver,
+  designatorWords,
+  findDesignatorDrivers,
   outcomeWords,
   PREDICT_TARGETS,
   PredictError,
   type PredictOptions,
   type PredictReport,
   type PredictTarget,
+  readDesignatorRecords,
   readUnitFile,
   readWarehouseFeatures,
   type UnitColumns,
@@ -22,6 +28,8 @@ import { CliError } from "../errors.ts";
 import type { CommandModule } from "./index.ts";
 
 const USAGE = 2;
+/** Fewest defects at a reference designator for its lineage drivers (as the daily job's default). */
+const MIN_DESIGNATOR_DEFECTS = 5;
 const FORMATS = ["json", "table"] as const;
 
 interface PredictCliOptions {
@@ -95,7 +103,9 @@ async function readWarehouse(path: string, target: PredictTarget) {
     },
   };
   try {
-    return await readWarehouseFeatures(reader, target);
+    const features = await readWarehouseFeatures(reader, target);
+    const designators = await readDesignatorRecords(reader, target, MIN_DESIGNATOR_DEFECTS);
+    return { ...features, designators };
   } finally {
     connection.closeSync();
     instance.closeSync();
@@ -117,7 +127,11 @@ function driverLine(rank: number, driver: Driver): string {
   return `${String(rank).padStart(3)}.${mark} ${driver.summary}`;
 }
 
-function table(report: PredictReport, source: string, top: number): string {
+function table(
+  report: PredictReport & { designatorDrivers?: DesignatorDriver[] },
+  source: string,
+  top: number,
+): string {
   const lines = [
     `predict ${report.target === "any" ? "any test" : report.target.toUpperCase()} · ${source} · ${report.n.toLocaleString("en-US")} units with an outcome, ${report.positives.toLocaleString("en-US")} failed (${percent(report.positives / report.n)}), ${report.untested.toLocaleString("en-US")} not yet tested`,
   ];
@@ -145,6 +159,16 @@ function table(report: PredictReport, source: string, top: number): string {
   for (const [i, driver] of shown.entries()) lines.push(driverLine(i + 1, driver));
   if (report.drivers.length > shown.length) {
     lines.push(`     ... ${report.drivers.length - shown.length} more (--top N, or --format json)`);
+  }
+  const designators = report.designatorDrivers ?? [];
+  if (designators.length > 0) {
+    lines.push("");
+    lines.push(
+      `at designators  ${designators.filter((d) => d.q < 0.05).length} of ${designators.length} at q < 0.05: defects the test called at a reference designator against that designator's lot, supplier and SPI pads`,
+    );
+    for (const [i, driver] of designators.slice(0, top).entries()) {
+      lines.push(driverLine(i + 1, driver));
+    }
   }
   if (report.untested > 0) {
     lines.push("");
@@ -197,6 +221,7 @@ async function runPredictCli(options: PredictCliOptions): Promise<string> {
     let columns: UnitColumns;
     let spec: Parameters<typeof buildDataset>[1];
     let source: string;
+    let designators: DesignatorRecord[] = [];
     if (options.input !== undefined) {
       columns = await readUnitFile(options.input);
       spec = {
@@ -219,6 +244,7 @@ async function runPredictCli(options: PredictCliOptions): Promise<string> {
         exclude: [...features.exclude, ...(list(options.exclude) ?? [])],
       };
       source = `${path} unit_features`;
+      designators = features.designators;
     }
     const dataset = buildDataset(columns, spec);
     const words =
@@ -226,7 +252,19 @@ async function runPredictCli(options: PredictCliOptions): Promise<string> {
         ? outcomeWords(target, spec.label)
         : outcomeWords(target);
     const { report } = analyse(dataset, predictOptions, words);
-    return format === "json" ? `${JSON.stringify(report, null, 2)}\n` : table(report, source, top);
+    const designatorDrivers =
+      designators.length > 0
+        ? findDesignatorDrivers(
+            designators,
+            {
+              confidence: predictOptions.confidence ?? DEFAULT_PREDICT_OPTIONS.confidence,
+              minLevelUnits: DEFAULT_PREDICT_OPTIONS.minLevelUnits,
+            },
+            (ref) => designatorWords(target, ref),
+          ).drivers
+        : undefined;
+    const full = designatorDrivers === undefined ? report : { ...report, designatorDrivers };
+    return format === "json" ? `${JSON.stringify(full, null, 2)}\n` : table(full, source, top);
   } catch (error) {
     if (error instanceof PredictError)
       throw new CliError(`predict: ${error.message}`, error.reason === "bad-option" ? USAGE : 1);

@@ -7,7 +7,7 @@ import { loadSimulatedLine } from "./simulated-warehouse.ts";
 // The simulator's humidity scenario through the warehouse: the hall's humidity climbs to 70 %RH
 // for a quarter of the run and paste printed then wets worse (insufficient solder at AOI).
 // 3,000 boards, not 1,500: the planted effect adds about a dozen AOI fails per 1,500 boards to
-// ~35 (AOI fails ~7 % of exposed boards against ~1.6 %), which a rank test over ~100 candidate
+// ~35 (AOI fails ~7 % of exposed boards against ~1.6 %), which a rank test over ~70 candidate
 // features does not single out (q ≈ 0.1 at 1,500; README.md, "Known answers"). Lots whose reels
 // ran through the excursion ride along; on some seeds one of them ranks above the humidity.
 

@@ -14,7 +14,7 @@ describe("Scheduler", () => {
     vi.useRealTimers();
   });
 
-  it("never overlaps a job with itself, and a failing job does not stop the others", async () => {
+  it("never overlaps a job with itself", async () => {
     const recorded: JobRun[] = [];
     let slowStarted = 0;
     const slow: Job = {
@@ -26,18 +26,9 @@ describe("Scheduler", () => {
         return { rowsIn: 10, rowsOut: 1 };
       },
     };
-    let failures = 0;
-    const failing: Job = {
-      name: "failing",
-      schedule: "* * * * * *",
-      run: async () => {
-        failures += 1;
-        throw new Error("database is gone");
-      },
-    };
     const registry = new Registry();
     const scheduler = new Scheduler({
-      jobs: [slow, failing],
+      jobs: [slow],
       context: {},
       registry,
       log,
@@ -49,18 +40,103 @@ describe("Scheduler", () => {
 
     // Ticks at 1..6 s: "slow" runs at 1 s (until 3.5 s) and 4 s (until 6.5 s); the ticks in between are skipped.
     expect(slowStarted).toBe(2);
-    expect(failures).toBe(6);
-    const byStatus = (job: string, status: string) =>
-      recorded.filter((r) => r.job === job && r.status === status).length;
-    expect(byStatus("slow", "ok")).toBe(2);
+    expect(recorded.map((r) => r.status)).toEqual(["ok", "ok"]);
     // A skipped tick is not a run: counted in the metrics, not recorded.
-    expect(byStatus("slow", "skipped-overlap")).toBe(0);
-    expect(byStatus("failing", "failed")).toBe(6);
-    expect(recorded.find((r) => r.status === "failed")?.error).toBe("database is gone");
     const metrics = await registry.getSingleMetricAsString("tracebox_job_runs_total");
     expect(metrics).toContain('tracebox_job_runs_total{job="slow",status="ok"} 2');
-    expect(metrics).toContain('tracebox_job_runs_total{job="failing",status="failed"} 6');
     expect(metrics).toContain('tracebox_job_runs_total{job="slow",status="skipped-overlap"} 4');
+  });
+
+  it("a failing job does not stop the others", async () => {
+    const recorded: JobRun[] = [];
+    const failing: Job = {
+      name: "failing",
+      schedule: "* * * * * *",
+      run: async () => Promise.reject(new Error("database is gone")),
+    };
+    const healthy: Job = {
+      name: "healthy",
+      schedule: "* * * * * *",
+      run: async () => ({ rowsIn: 1, rowsOut: 1 }),
+    };
+    const registry = new Registry();
+    const scheduler = new Scheduler({
+      jobs: [failing, healthy],
+      context: {},
+      registry,
+      log,
+      record: async (r) => void recorded.push(r),
+    });
+    scheduler.start();
+    await vi.advanceTimersByTimeAsync(6000);
+    await scheduler.stop();
+    const byStatus = (job: string, status: string) =>
+      recorded.filter((r) => r.job === job && r.status === status).length;
+    expect(byStatus("failing", "failed")).toBe(6);
+    expect(byStatus("healthy", "ok")).toBe(6);
+    expect(recorded.find((r) => r.status === "failed")?.error).toBe("database is gone");
+    const metrics = await registry.getSingleMetricAsString("tracebox_job_runs_total");
+    expect(metrics).toContain('tracebox_job_runs_total{job="failing",status="failed"} 6');
+  });
+
+  it("runs one job at a time: a job due while another runs waits its turn", async () => {
+    let active = 0;
+    let mostActive = 0;
+    const started: string[] = [];
+    const job = (name: string, ms: number, schedule: string): Job => ({
+      name,
+      schedule,
+      run: async () => {
+        started.push(`${name}@${Date.now() % 60_000}`);
+        active += 1;
+        mostActive = Math.max(mostActive, active);
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        active -= 1;
+        return { rowsIn: 0, rowsOut: 0 };
+      },
+    });
+    // Like sync every 10 s and features at second 20: both due at 20 s.
+    const scheduler = new Scheduler({
+      jobs: [job("sync", 1500, "*/10 * * * * *"), job("features", 700, "20 * * * * *")],
+      context: {},
+      registry: new Registry(),
+      log,
+    });
+    scheduler.start();
+    await vi.advanceTimersByTimeAsync(25_000);
+    await scheduler.stop();
+    expect(mostActive).toBe(1);
+    // At 20 s both are due; the second starts when the first ends (node-cron fired features first).
+    expect(started).toEqual(["sync@10000", "features@20000", "sync@20700"]);
+  });
+
+  it("stop() drops the jobs still waiting for their turn", async () => {
+    const ran: string[] = [];
+    const job = (name: string, ms: number): Job => ({
+      name,
+      schedule: "0 0 * * * *",
+      run: async () => {
+        ran.push(name);
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        return { rowsIn: 0, rowsOut: 0 };
+      },
+    });
+    const registry = new Registry();
+    const scheduler = new Scheduler({
+      jobs: [job("long", 3000), job("next", 10)],
+      context: {},
+      registry,
+      log,
+    });
+    const long = scheduler.runNow("long");
+    const next = scheduler.runNow("next");
+    await vi.advanceTimersByTimeAsync(1000);
+    const stopped = scheduler.stop();
+    await vi.advanceTimersByTimeAsync(3000);
+    await stopped;
+    expect((await long).status).toBe("ok");
+    expect((await next).status).toBe("skipped-stopping");
+    expect(ran).toEqual(["long"]);
   });
 
   it("stop() lets the running job finish", async () => {

@@ -15,13 +15,20 @@ export interface SchedulerOptions<Context> {
 }
 
 /**
- * Runs jobs on their cron schedules. A job never overlaps itself (a tick that finds it still running
- * is skipped and counted); a failing job does not stop the others; `stop()` stops the schedules and
- * waits for the running jobs to finish.
+ * Runs jobs on their cron schedules, one at a time: they share the warehouse's one DuckDB
+ * connection, and two transactions on one connection are one transaction (at second 20 the
+ * features job and the sync used to start together and both failed). A job whose tick comes while
+ * another runs waits its turn, in tick order. A job never overlaps itself (a tick that finds it
+ * running or waiting is skipped and counted); a failing job does not stop the others; `stop()`
+ * stops the schedules, lets the running job finish and drops the waiting ones.
  */
 export class Scheduler<Context> {
   private readonly tasks: ScheduledTask[] = [];
+  /** Jobs running or waiting for their turn. */
   private readonly running = new Map<string, Promise<JobRun>>();
+  /** Settles when the last job queued so far has finished: the next one waits for it. */
+  private turn: Promise<unknown> = Promise.resolve();
+  private stopping = false;
   private readonly abort = new AbortController();
   private readonly runs: Counter<"job" | "status">;
   private readonly duration: Histogram<"job">;
@@ -34,7 +41,7 @@ export class Scheduler<Context> {
     const registers = [options.registry];
     this.runs = new Counter({
       name: "tracebox_job_runs_total",
-      help: "Job runs by outcome (ok, failed, skipped-overlap).",
+      help: "Job runs by outcome (ok, failed, skipped-overlap, skipped-stopping).",
       labelNames: ["job", "status"] as const,
       registers,
     });
@@ -108,9 +115,27 @@ export class Scheduler<Context> {
         status: "skipped-overlap",
       });
     }
-    const run = this.execute(job).finally(() => this.running.delete(name));
+    const previous = this.turn;
+    const run = previous
+      .then(() => (this.stopping ? this.dropped(job) : this.execute(job)))
+      .finally(() => this.running.delete(name));
+    this.turn = run;
     this.running.set(name, run);
     return run;
+  }
+
+  /** A run that never started: its turn came after `stop()`. Counted, not recorded. */
+  private dropped(job: Job<Context>): JobRun {
+    this.runs.inc({ job: job.name, status: "skipped-stopping" });
+    const t = this.now();
+    return {
+      job: job.name,
+      startedAt: t,
+      endedAt: t,
+      rowsIn: 0,
+      rowsOut: 0,
+      status: "skipped-stopping",
+    };
   }
 
   private async execute(job: Job<Context>): Promise<JobRun> {
@@ -174,6 +199,7 @@ export class Scheduler<Context> {
     for (const task of this.tasks) await task.stop();
     for (const task of this.tasks) await task.destroy();
     this.tasks.length = 0;
+    this.stopping = true;
     if (options.abortRunning) this.abort.abort();
     await Promise.allSettled(this.running.values());
   }

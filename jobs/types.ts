@@ -21,6 +21,7 @@ export interface JobRun {
   endedAt: number;
   rowsIn: number;
   rowsOut: number;
-  status: "ok" | "failed" | "skipped-overlap";
+  /** skipped-overlap: the job was running or waiting; skipped-stopping: its turn came after stop(). */
+  status: "ok" | "failed" | "skipped-overlap" | "skipped-stopping";
   error?: string;
 }

@@ -1,13 +1,21 @@
 import type * as dashboard from "@grafana/grafana-foundation-sdk/dashboard";
-import { tagMatches, where } from "../influxql.ts";
+import { tagIs, tagMatches, where } from "../influxql.ts";
 import { barChart, COLOR, sortBy, table, thresholds, timeSeries } from "../panels.ts";
 import { tagVariable } from "../templating.ts";
 import { baseDashboard, type View } from "./common.ts";
 
 const SCOPE = [tagMatches("site"), tagMatches("line"), tagMatches("target")];
 
-/** The latest ranking of each feature in the range: one row per feature, its newest run. */
-export const DRIVERS_QUERY = `SELECT "rank"::tag, "summary", "effect", "ci_low", "ci_high", "q", "units", "failed" FROM "defect_driver" ${where(...SCOPE)} GROUP BY "feature" ORDER BY time DESC LIMIT 1`;
+const DRIVER_FIELDS = `"rank"::tag, "summary", "effect", "ci_low", "ci_high", "q", "units", "failed"`;
+
+/**
+ * The latest ranking of each board feature in the range: one row per feature, its newest run.
+ * Drivers at a designator (`scope=designator`) are ranked apart and shown in their own table.
+ */
+export const DRIVERS_QUERY = `SELECT ${DRIVER_FIELDS} FROM "defect_driver" ${where(...SCOPE, `"scope" != 'designator'`)} GROUP BY "feature" ORDER BY time DESC LIMIT 1`;
+
+/** The same for defects at one reference designator against that designator's lot, supplier and pads. */
+export const DESIGNATOR_DRIVERS_QUERY = `SELECT ${DRIVER_FIELDS} FROM "defect_driver" ${where(...SCOPE, tagIs("scope", "designator"))} GROUP BY "feature" ORDER BY time DESC LIMIT 1`;
 
 /** The riskiest units scored in the range. */
 export const RISK_QUERY = `SELECT top("score", "serial", 25) AS "score" FROM "risk" ${where(...SCOPE)}`;
@@ -64,6 +72,18 @@ function build(): dashboard.DashboardBuilder {
           },
           { id: "custom.cellOptions", value: { type: "color-text" } },
         ])
+        .overrideByName("q", [{ id: "decimals", value: 4 }]),
+    )
+    .withPanel(
+      table("Drivers at reference designators", [{ query: DESIGNATOR_DRIVERS_QUERY }], {
+        description:
+          "Defects called at one designator against that designator's placement lot, supplier and SPI pads (lineage by reference designator): e.g. boards whose C3 came from one lot failing ICT at C3.",
+      })
+        .span(24)
+        .height(8)
+        .withTransformation(RANK_AS_NUMBER)
+        .withTransformation(sortBy("rank", false))
+        .overrideByName("effect", [{ id: "decimals", value: 2 }])
         .overrideByName("q", [{ id: "decimals", value: 4 }]),
     )
     .withPanel(

@@ -20,8 +20,8 @@ export interface CsvSpool {
   points: number;
 }
 
-const CSV_TABLE = "sync_signal_csv";
 const CSV_KEYS = "sync_signal_csv_key";
+const CSV_IDS = "sync_signal_csv_series";
 
 /** A field name InfluxDB's CSV header writes as it is (no quoting) and that names no CSV column of its own. */
 const PLAIN_FIELD = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
@@ -142,40 +142,40 @@ export interface CsvSeries {
   tags: SeriesTags;
 }
 
-/** A CSV spool loaded into DuckDB, not yet in `signal`. */
+/** What a CSV spool holds, as DuckDB read it; not yet in `signal`. */
 export interface LoadedCsv {
   points: number;
   /** The slice's series; undefined when the tags of one could not be read unambiguously. */
   series: CsvSeries[] | undefined;
 }
 
-/**
- * Reads a spool with DuckDB's CSV reader (path bound, columns and types given: no sniffing) into a
- * temp table, and the distinct series tags of it. Runs inside the slice's transaction.
- */
-export async function loadCsv(
-  warehouse: Warehouse,
-  spool: CsvSpool,
-  fields: readonly string[],
-): Promise<LoadedCsv> {
+/** DuckDB's reader of a spool (path bound as `$path`; columns and types given: no sniffing). */
+function readCsvSql(fields: readonly string[]): string {
   const columns = [
     "'name': 'VARCHAR'",
     "'tags': 'VARCHAR'",
     "'time': 'BIGINT'",
     ...fields.map((f) => `'${f}': 'DOUBLE'`),
   ].join(", ");
-  await warehouse.run(
-    `CREATE OR REPLACE TEMP TABLE ${CSV_TABLE} AS SELECT * FROM read_csv($path, header = true,
-       auto_detect = false, delim = ',', quote = '"', escape = '"', columns = {${columns}})`,
+  return `read_csv($path, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"',
+    columns = {${columns}})`;
+}
+
+/**
+ * The distinct series tags of a spool and its points, read by DuckDB (only the tags column is
+ * converted). The spool is read again by `insertCsv`: reading it twice cost less than one copy into
+ * a temp table (CSV parsing is the cheap part). Runs inside the slice's transaction.
+ */
+export async function loadCsv(
+  warehouse: Warehouse,
+  spool: CsvSpool,
+  fields: readonly string[],
+): Promise<LoadedCsv> {
+  const distinct = await warehouse.all<{ tags: string | null; points: number }>(
+    `SELECT tags, count(*) AS points FROM ${readCsvSql(fields)} GROUP BY tags`,
     { path: spool.path },
   );
-  const [count] = await warehouse.all<{ points: number }>(
-    `SELECT count(*) AS points FROM ${CSV_TABLE}`,
-  );
-  const distinct = await warehouse.all<{ tags: string | null }>(
-    `SELECT DISTINCT tags FROM ${CSV_TABLE}`,
-  );
-  const points = Number(count?.points ?? 0);
+  const points = distinct.reduce((n, d) => n + Number(d.points), 0);
   const series: CsvSeries[] = [];
   for (const { tags: text } of distinct) {
     const tags = parseSeriesTags(text);
@@ -186,13 +186,16 @@ export async function loadCsv(
 }
 
 /**
- * Moves the loaded CSV into `signal`: one value row per non-NULL field value (UNPIVOT leaves NULLs
- * out: a point without that field); returns the rows inserted. The series' tags join through a small
- * key table (the `tags` text of each series and its site, line, station, serial); each (tags,
- * field) is a series, added to `signal_series` when new, and its id is what the values carry.
+ * Moves a spool into `signal`: one value row per non-NULL field value; returns the rows inserted.
+ * Each (series tags, field) is a series, added to `signal_series` when new. A small table holds,
+ * per `tags` text, the series id of every field; the CSV rows join it on their tags text (one join
+ * per point, not per value) and one UNPIVOT turns each point into (series, value) pairs, keeping a
+ * point's values together and its time repeated (RLE). Unpivoting field names and joining them to
+ * series ids cost twice the CPU; copying the CSV into a temp table first, about as much again.
  */
 export async function insertCsv(
   warehouse: Warehouse,
+  spool: CsvSpool,
   measurement: string,
   fields: readonly string[],
   series: readonly CsvSeries[],
@@ -215,22 +218,29 @@ export async function insertCsv(
   } finally {
     appender.closeSync();
   }
-  // Field names are plain identifiers (csvFieldsSupported): safe as literals.
+  // Field names are plain identifiers (csvFieldsSupported): safe as literals and as column names;
+  // the id columns are named `#<index>`, which no plain identifier is.
   const names = fields.map((f) => `('${f}')`).join(", ");
   const keys = `(SELECT k.tags, $measurement AS measurement, k.site, k.line, k.station, k.serial, f.field
     FROM temp.${CSV_KEYS} k CROSS JOIN (VALUES ${names}) f(field))`;
   await insertNewSeries(warehouse, keys, { measurement });
-  // One UNPIVOT keeps a point's values together and its time repeated (RLE); the series id comes
-  // from a join with the few (tags, field) pairs. Sorting by series and time cost 50 % more CPU.
-  const list = fields.map((f) => `"${f}"`).join(", ");
+  const ids = fields.map((f, i) => `max(s.id) FILTER (WHERE n.field = '${f}') AS "#${i}"`);
+  await warehouse.run(
+    `CREATE OR REPLACE TEMP TABLE ${CSV_IDS} AS
+     SELECT n.tags, ${ids.join(", ")} FROM ${keys} n JOIN signal_series s ON ${seriesMatch("s", "n")}
+     GROUP BY n.tags`,
+    { measurement },
+  );
+  const pairs = fields.map((f, i) => `k."#${i}", c."${f}"`).join(", ");
+  const on = fields.map((f, i) => `("#${i}", "${f}") AS "${f}"`).join(", ");
   return warehouse.changes(
     `INSERT INTO signal_value (series, value, ts)
-     SELECT m.id, u.value, u.ts FROM (
-       UNPIVOT (SELECT coalesce(tags, '') AS tags, "time" AS ts, ${list} FROM temp.${CSV_TABLE})
-       ON ${list} INTO NAME field VALUE value
-     ) u JOIN (
-       SELECT n.tags, n.field, s.id FROM ${keys} n JOIN signal_series s ON ${seriesMatch("s", "n")}
-     ) m ON m.tags = u.tags AND m.field = u.field`,
-    { measurement },
+     SELECT series, value, ts FROM (
+       UNPIVOT (
+         SELECT c."time" AS ts, ${pairs}
+         FROM ${readCsvSql(fields)} c JOIN temp.${CSV_IDS} k ON coalesce(c.tags, '') = k.tags
+       ) ON ${on} INTO NAME field VALUE series, value
+     ) WHERE value IS NOT NULL`,
+    { path: spool.path },
   );
 }

@@ -545,7 +545,13 @@ async function appendCsv(
     for (const tag of Object.keys(tags)) if (!SIGNAL_TAGS.has(tag)) plan.ignoredTags.add(tag);
   }
   slice.rowsIn += loaded.points;
-  writer.inserted += await insertCsv(warehouse, slice.measurement, plan.numeric, loaded.series);
+  writer.inserted += await insertCsv(
+    warehouse,
+    spool,
+    slice.measurement,
+    plan.numeric,
+    loaded.series,
+  );
 }
 
 async function commitSlice(warehouse: Warehouse, open: OpenSlice, o: SyncOptions): Promise<void> {

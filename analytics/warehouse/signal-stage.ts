@@ -28,29 +28,6 @@ export const SIGNAL_STAGE_DDL: readonly string[] = [
   `CREATE TEMP TABLE IF NOT EXISTS ${KEYS} (key INTEGER NOT NULL, measurement VARCHAR NOT NULL, site VARCHAR, line VARCHAR, station VARCHAR, serial VARCHAR, field VARCHAR NOT NULL)`,
 ];
 
-/**
- * Turns off DuckDB's FSST string compression while the sync writes, and returns what restores the
- * setting. Why: `signal`'s text columns repeat a few values per row group, so DuckDB stores them as
- * constant or dictionary segments either way, but analysing FSST for every segment as it writes
- * cost about half its CPU (1.3 s of 2.5 s per 2.5 M rows). The setting is the instance's: writes on
- * other connections of the jobs process skip FSST for that time too.
- */
-export async function relaxStringCompression(warehouse: Warehouse): Promise<() => Promise<void>> {
-  const [row] = await warehouse.all<{ methods: string }>(
-    "SELECT current_setting('disabled_compression_methods') AS methods",
-  );
-  const before = String(row?.methods ?? "");
-  const methods = before
-    .split(",")
-    .map((m) => m.trim().toLowerCase())
-    .filter((m) => m !== "");
-  if (methods.includes("fsst")) return async () => {};
-  await warehouse.run(`SET disabled_compression_methods = '${[...methods, "fsst"].join(",")}'`);
-  return async () => {
-    await warehouse.run(`SET disabled_compression_methods = '${methods.join(",")}'`);
-  };
-}
-
 /** The values and times of one key, in arrival order (InfluxDB sends a series in time order). */
 class SeriesBuffer {
   values = new Float64Array(1024);

@@ -19,7 +19,7 @@ import { badOption, WarehouseError } from "./errors.ts";
 import { readAhead } from "./read-ahead.ts";
 import { type Column, RecordWriter } from "./record-writer.ts";
 import { isResultMeasurement, RECORD_TABLES, type RecordTable } from "./schema.ts";
-import { relaxStringCompression, SignalStage } from "./signal-stage.ts";
+import { SignalStage } from "./signal-stage.ts";
 import { SIGNAL_RANGE_WHERE } from "./signal-store.ts";
 import { quoteIdentifier, type Warehouse } from "./warehouse.ts";
 
@@ -185,7 +185,6 @@ export async function syncFromInflux(
     plans.push(plan);
     result.measurements.push(plan.done);
   }
-  const restoreCompression = await relaxStringCompression(warehouse);
   // InfluxDB streams the next slices while DuckDB inserts and commits the current one.
   const events = readAhead(readSlices(influx, o, plans, csv), o.readAheadRows, (event) =>
     event.kind === "series"
@@ -228,7 +227,6 @@ export async function syncFromInflux(
   } finally {
     // Spools read ahead of a failure were never loaded.
     for (const path of csv?.spools ?? []) await rm(path, { force: true });
-    await restoreCompression();
   }
   for (const plan of plans) {
     plan.done.ignoredFields = [...plan.ignoredFields].sort();

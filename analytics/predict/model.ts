@@ -184,6 +184,7 @@ function fitPreprocessorFor(data: TrainingData, rows: Uint32Array, options: Pred
     options.minLevelUnits,
     options.clipSd,
     options.scaling,
+    options.extremes,
   );
 }
 

@@ -26,6 +26,11 @@ export interface PredictOptions {
    */
   scaling: Scaling;
   /**
+   * Each measured value also enters as its distance from the middle (|scaled value|,
+   * standardised), so that readings off in either direction can both raise the risk. Default false.
+   */
+  extremes: boolean;
+  /**
    * Design columns the model may keep, chosen with C by the inner CV: the columns whose failing and
    * passing training units differ most (Welch t), ranked afresh in every training set. Infinity
    * keeps every column. Default [Infinity].
@@ -75,6 +80,7 @@ export const DEFAULT_PREDICT_OPTIONS: Readonly<PredictOptions> = Object.freeze({
   innerFolds: 3,
   cGrid: Object.freeze(HALF_DECADES.map((e) => 10 ** e)),
   scaling: "standard",
+  extremes: false,
   screenGrid: Object.freeze([Number.POSITIVE_INFINITY]),
   classWeight: "none",
   l1Ratio: 0,
@@ -130,6 +136,7 @@ export function resolvePredictOptions(options: Partial<PredictOptions> = {}): Pr
     o.scaling,
     '"standard" or "rank"',
   );
+  check(typeof o.extremes === "boolean", "extremes", o.extremes, "a boolean");
   check(
     Array.isArray(o.screenGrid) &&
       o.screenGrid.length > 0 &&

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { Feature } from "./dataset.ts";
 import { ElasticNetLogisticSolver } from "./elastic-net-logistic.ts";
+import { analyse, buildDataset, columnsFromRows } from "./index.ts";
 import { designMatrix, fitPreprocessor } from "./preprocess.ts";
 import { RidgeLogisticSolver } from "./ridge-logistic.ts";
-import { seededDraws } from "./synthetic.ts";
+import { seededDraws, syntheticUnits } from "./synthetic.ts";
 
 // The model's options beyond the plain ridge: rank scaling, the elastic net and class weights,
 // each checked against what it must satisfy (optimality conditions, invariances), not a snapshot.
@@ -136,5 +137,47 @@ describe("rank scaling", () => {
     const beyond = feature(Float64Array.from([1e12, 1e9]));
     const scored = designMatrix(pre, new Map([["x", beyond]]), Uint32Array.from([0, 1]));
     expect(scored[0]).toBeCloseTo(Math.max(...design), 12);
+  });
+});
+
+describe("extremes: a value off in either direction", () => {
+  // Failing rises with |x1|, not with x1: one weight per value cannot see it, |z| can.
+  const rows = syntheticUnits({
+    units: 1200,
+    continuous: 6,
+    categorical: {},
+    logOdds: (unit) => -3.2 + 1.4 * Math.abs(unit.x1 as number),
+    seed: 21,
+  });
+  const data = buildDataset(columnsFromRows(rows), { label: "failed", time: "ts" });
+  const quick = { folds: 3, repeats: 1, cGrid: [1e-3, 1e-2, 1e-1, 1] };
+
+  it("is found with the distance column and missed without it", () => {
+    const plain = analyse(data, quick).report;
+    const withExtremes = analyse(data, { ...quick, extremes: true }).report;
+    expect(Math.abs((plain.cv?.auc as number) - 0.5)).toBeLessThan(0.08);
+    expect(withExtremes.cv?.auc as number).toBeGreaterThan(0.68);
+    expect(withExtremes.model.coefficients[0]?.column).toBe("|x1|");
+    expect(withExtremes.model.coefficients[0]?.weight).toBeGreaterThan(0);
+  });
+
+  it("standardises the distance column on the training units", () => {
+    const feature = data.features.find((f) => f.name === "x1") as Feature;
+    const rowsUsed = Uint32Array.from({ length: 800 }, (_, i) => i);
+    for (const scaling of ["standard", "rank"] as const) {
+      const pre = fitPreprocessor([feature], rowsUsed, 5, Number.POSITIVE_INFINITY, scaling, true);
+      expect(pre.columns).toEqual(["x1", "|x1|"]);
+      const design = designMatrix(pre, new Map([["x1", feature]]), rowsUsed);
+      const distance = design.filter((_, k) => k % 2 === 1);
+      const mean = distance.reduce((s, v) => s + v, 0) / distance.length;
+      const sd = Math.sqrt(distance.reduce((s, v) => s + (v - mean) ** 2, 0) / distance.length);
+      expect(mean).toBeCloseTo(0, 10);
+      expect(sd).toBeCloseTo(1, 10);
+      for (let r = 0; r < 800; r++) {
+        const z = design[2 * r] as number;
+        const e = pre.scaled[0]?.extreme as { mean: number; sd: number };
+        expect(design[2 * r + 1]).toBeCloseTo((Math.abs(z) - e.mean) / e.sd, 12);
+      }
+    }
   });
 });

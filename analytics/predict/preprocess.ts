@@ -22,6 +22,11 @@ export interface ScaledColumn {
   sd: number;
   /** Training values after imputation, ascending: present for rank scaling. */
   sorted?: Float64Array;
+  /**
+   * Mean and SD of |scaled value| over the training units, when the distance from the middle
+   * gets a column of its own (`extremes`).
+   */
+  extreme?: { mean: number; sd: number };
 }
 
 /** Index of the first value of `sorted` not below (`strict` false) or above (`strict` true) v. */
@@ -77,6 +82,7 @@ export function fitPreprocessor(
   minLevelUnits: number,
   clipSd = Number.POSITIVE_INFINITY,
   scaling: Scaling = "standard",
+  extremes = false,
 ): Preprocessor {
   const scaled: ScaledColumn[] = [];
   const oneHot: OneHotColumns[] = [];
@@ -119,7 +125,23 @@ export function fitPreprocessor(
       const sd = Math.sqrt(ss / rows.length);
       // A constant column has sd 0 on either scale; 1e-12 guards rounding of equal normal scores.
       if (sd > 1e-12 && Number.isFinite(sd)) {
-        scaled.push({ feature: feature.name, median, mean, sd, ...(sorted ? { sorted } : {}) });
+        const column: ScaledColumn = { feature: feature.name, median, mean, sd };
+        if (sorted) column.sorted = sorted;
+        if (extremes) {
+          // A wafer can fail for a reading off in either direction, which one weight per value
+          // cannot say; |z| can.
+          let total = 0;
+          let squares = 0;
+          for (const v of imputed) {
+            const a = Math.min(clipSd, Math.abs((v - mean) / sd));
+            total += a;
+            squares += a * a;
+          }
+          const m = total / rows.length;
+          const spread = Math.sqrt(Math.max(squares / rows.length - m * m, 0));
+          if (spread > 1e-12) column.extreme = { mean: m, sd: spread };
+        }
+        scaled.push(column);
       } else dropped.push(feature.name);
     } else {
       const counts = new Map<string, number>();
@@ -139,6 +161,7 @@ export function fitPreprocessor(
   }
   const columns = [
     ...scaled.map((s) => s.feature),
+    ...scaled.filter((s) => s.extreme).map((s) => `|${s.feature}|`),
     ...oneHot.flatMap((o) => o.levels.map((level) => `${o.feature} = ${level}`)),
   ];
   return { scaling, scaled, oneHot, columns, dropped, clipSd };
@@ -156,6 +179,7 @@ export function designMatrix(
   const width = preprocessor.columns.length;
   const design = new Float64Array(rows.length * width);
   let column = 0;
+  let extremeColumn = preprocessor.scaled.length;
   const clip = preprocessor.clipSd;
   for (const s of preprocessor.scaled) {
     const feature = features.get(s.feature);
@@ -164,10 +188,16 @@ export function designMatrix(
       const raw = values ? (values[rows[r] as number] as number) : Number.NaN;
       const v = Number.isNaN(raw) ? s.median : raw;
       const z = ((s.sorted ? normalScore(s.sorted, v) : v) - s.mean) / s.sd;
-      design[r * width + column] = Math.min(clip, Math.max(-clip, z));
+      const clipped = Math.min(clip, Math.max(-clip, z));
+      design[r * width + column] = clipped;
+      if (s.extreme) {
+        design[r * width + extremeColumn] = (Math.abs(clipped) - s.extreme.mean) / s.extreme.sd;
+      }
     }
     column++;
+    if (s.extreme) extremeColumn++;
   }
+  column = extremeColumn;
   for (const o of preprocessor.oneHot) {
     const feature = features.get(o.feature);
     const values = feature?.kind === "categorical" ? feature.values : undefined;

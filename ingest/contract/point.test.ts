@@ -38,6 +38,20 @@ const HOSTILE = [
   "0",
   "_",
 ];
+// Around the boundaries of the timestamp shortcut (millions, then six digits).
+const TIMESTAMPS = [
+  0,
+  1,
+  999_999,
+  1_000_000,
+  1_000_001,
+  1_999_999,
+  1_764_270_000_000,
+  1_764_270_999_999,
+  1_764_271_000_000,
+  Number.MAX_SAFE_INTEGER,
+  -5,
+];
 const NUMBERS = [
   0,
   -0,
@@ -72,7 +86,8 @@ describe("SeriesLines", () => {
         const fields: Record<string, number> = {};
         for (let i = uniformInt(rng, 1, 6); i > 0; i--)
           fields[`${pick(["b", "a", "z1", "Z", "_x"])}${i}`] = pick(NUMBERS);
-        const ts = 1_700_000_000_000 + uniformInt(rng, 0, 1_000_000);
+        const ts =
+          reading % 2 === 0 ? 1_700_000_000_000 + uniformInt(rng, 0, 3_000_000) : pick(TIMESTAMPS);
         expect(series.point(fields, ts).line).toBe(pointLine(measurement, tags, fields, ts));
       }
     }

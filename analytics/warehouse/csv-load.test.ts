@@ -2,7 +2,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { csvFieldsSupported, csvHeader, parseSeriesTags, spoolCsv } from "./csv-load.ts";
+import {
+  CsvSeriesScanner,
+  csvFieldsSupported,
+  csvHeader,
+  parseSeriesTags,
+  spoolCsv,
+} from "./csv-load.ts";
 
 describe("parseSeriesTags", () => {
   it("reads InfluxDB's tags text, unescaping comma, space and equals sign", () => {
@@ -61,6 +67,7 @@ describe("spoolCsv", () => {
       () => {},
     );
     expect(spool.points).toBe(2);
+    expect(spool.tags).toEqual(["", "a=1,b=2"]);
     expect(readFileSync(spool.path, "utf8")).toBe(
       'name,tags,time,f,g\nm,,1,2,\nm,"a=1,b=2",2,3,4\n',
     );
@@ -68,7 +75,11 @@ describe("spoolCsv", () => {
   });
 
   it("leaves no file for an empty answer, nor for a wrong header or a failure", async () => {
-    expect(await spoolCsv(pieces(), dir, header, () => {})).toEqual({ path: "", points: 0 });
+    expect(await spoolCsv(pieces(), dir, header, () => {})).toEqual({
+      path: "",
+      points: 0,
+      tags: [],
+    });
     await expect(spoolCsv(pieces("name,tags,time,g,f\n"), dir, header, () => {})).rejects.toThrow(
       /expected/,
     );
@@ -79,5 +90,55 @@ describe("spoolCsv", () => {
       }),
     ).rejects.toThrow("aborted");
     expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe("CsvSeriesScanner", () => {
+  const scan = (...texts: string[]) => {
+    const scanner = new CsvSeriesScanner();
+    for (const text of texts) scanner.scan(new TextEncoder().encode(text));
+    scanner.end();
+    return { points: scanner.lines - 1, tags: [...scanner.tags] };
+  };
+  const csv = [
+    "name,tags,time,v",
+    'm,"line=L1,site=S1,station=a",1,1',
+    'm,"line=L1,site=S1,station=a",2,1',
+    'm,"line=L1,site=S1,station=ab",3,1',
+    'm,"line=L1,site=S1,station=a",4,1',
+    "m,site=S2,5,1",
+    'm,"q=""x"",site=S2",6,1',
+    "m,,7,1",
+    'm,"site=ÖFEN_日本",8,1',
+  ].join("\n");
+
+  it("finds every distinct tags text, a series seen again after another one included", () => {
+    const expected = {
+      points: 8,
+      tags: [
+        "line=L1,site=S1,station=a",
+        "line=L1,site=S1,station=ab",
+        "site=S2",
+        'q="x",site=S2',
+        "",
+        "site=ÖFEN_日本",
+      ],
+    };
+    expect(scan(csv)).toEqual(expected);
+    expect(scan(`${csv}\n`)).toEqual(expected);
+    // Cut anywhere, unicode and quotes included, the pieces read the same.
+    const bytes = new TextEncoder().encode(csv);
+    for (let cut = 1; cut < bytes.length; cut += 7) {
+      const scanner = new CsvSeriesScanner();
+      scanner.scan(bytes.subarray(0, cut));
+      scanner.scan(bytes.subarray(cut, cut + 5));
+      scanner.scan(bytes.subarray(cut + 5));
+      scanner.end();
+      expect({ points: scanner.lines - 1, tags: [...scanner.tags] }).toEqual(expected);
+    }
+  });
+
+  it("refuses a row without name and tags", () => {
+    expect(() => scan('name,tags,time,v\nm,"a=1')).toThrow(/no name and tags/);
   });
 });

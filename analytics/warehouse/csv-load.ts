@@ -3,7 +3,6 @@ import { open, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { QueryParam } from "../../influx/index.ts";
-import { insertNewSeries, seriesMatch } from "./signal-store.ts";
 import type { Warehouse } from "./warehouse.ts";
 
 /** What a CSV answer of InfluxDB costs the sync: a query streamed to a file, bytes as they come. */
@@ -18,10 +17,9 @@ export interface CsvSpool {
   path: string;
   /** Data rows (points), header not counted. */
   points: number;
+  /** The distinct `tags` column texts, unquoted as a CSV reader reads them ("" for a series without tags), in order of appearance. */
+  tags: string[];
 }
-
-const CSV_KEYS = "sync_signal_csv_key";
-const CSV_IDS = "sync_signal_csv_series";
 
 /** A field name InfluxDB's CSV header writes as it is (no quoting) and that names no CSV column of its own. */
 const PLAIN_FIELD = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
@@ -42,10 +40,122 @@ export function spoolDirectory(warehouse: Warehouse): string {
   return warehouse.path === ":memory:" ? tmpdir() : dirname(warehouse.path);
 }
 
+const NEWLINE = 10;
+const COMMA = 44;
+const QUOTE = 34;
+
 /**
- * Streams a CSV answer to a new file in `directory`, checking its header, counting its rows.
- * `check` runs between network pieces (abort). The file is removed when anything fails; an empty
- * answer leaves no file (`path` is "" and `points` 0).
+ * Counts the rows of a CSV answer and finds its distinct `tags` texts as the bytes pass, so that
+ * DuckDB reads the spool once. InfluxDB sends a series' rows one after another: a row that starts
+ * with the same bytes as the row before, up to the comma after `tags`, is of the same series (a CSV
+ * field's text is fixed by its bytes up to the delimiter), and only the first row of each run is
+ * parsed. A row never holds a newline (line protocol has none in names or tags; values are numbers).
+ */
+export class CsvSeriesScanner {
+  readonly tags = new Set<string>();
+  /** Lines seen, the header included. */
+  lines = 0;
+  private prefix = new Uint8Array(0);
+  private tail: Buffer | undefined;
+
+  scan(piece: Uint8Array): void {
+    const bytes = Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+    let start = 0;
+    let newline = bytes.indexOf(NEWLINE);
+    if (this.tail !== undefined) {
+      if (newline < 0) {
+        this.tail = Buffer.concat([this.tail, bytes]);
+        return;
+      }
+      const line = Buffer.concat([this.tail, bytes.subarray(0, newline)]);
+      this.tail = undefined;
+      this.line(line, 0, line.length);
+      start = newline + 1;
+      newline = bytes.indexOf(NEWLINE, start);
+    }
+    while (newline >= 0) {
+      this.line(bytes, start, newline);
+      start = newline + 1;
+      newline = bytes.indexOf(NEWLINE, start);
+    }
+    // Copied: the piece's memory may be reused once it has been written.
+    if (start < bytes.length) this.tail = Buffer.from(bytes.subarray(start));
+  }
+
+  /** The answer ended; a last row without a newline counts. */
+  end(): void {
+    if (this.tail === undefined) return;
+    const line = this.tail;
+    this.tail = undefined;
+    this.line(line, 0, line.length);
+  }
+
+  private line(bytes: Buffer, start: number, end: number): void {
+    if (this.lines++ === 0 || end === start) return;
+    const prefix = this.prefix;
+    const n = prefix.length;
+    if (n > 0 && end - start > n) {
+      let same = true;
+      for (let i = 0; i < n; i++) {
+        if (bytes[start + i] !== prefix[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return;
+    }
+    const fields = leadingFields(bytes, start, end, 2);
+    if (fields === undefined)
+      throw new Error(
+        `InfluxDB's CSV row "${bytes.toString("utf8", start, Math.min(end, start + 200))}" has no name and tags`,
+      );
+    this.tags.add(fields.texts[1] as string);
+    this.prefix = Uint8Array.prototype.slice.call(bytes, start, fields.end);
+  }
+}
+
+/** The first `count` fields of a CSV row (RFC 4180 quoting) and where the next begins. */
+function leadingFields(
+  bytes: Buffer,
+  start: number,
+  end: number,
+  count: number,
+): { texts: string[]; end: number } | undefined {
+  const texts: string[] = [];
+  let at = start;
+  while (texts.length < count) {
+    if (bytes[at] === QUOTE) {
+      let text = "";
+      let from = at + 1;
+      for (;;) {
+        const quote = bytes.indexOf(QUOTE, from);
+        if (quote < 0 || quote >= end) return undefined;
+        text += bytes.toString("utf8", from, quote);
+        if (bytes[quote + 1] === QUOTE) {
+          text += '"';
+          from = quote + 2;
+          continue;
+        }
+        at = quote + 1;
+        break;
+      }
+      if (bytes[at] !== COMMA) return undefined;
+      texts.push(text);
+      at++;
+    } else {
+      const comma = bytes.indexOf(COMMA, at);
+      if (comma < 0 || comma >= end) return undefined;
+      texts.push(bytes.toString("utf8", at, comma));
+      at = comma + 1;
+    }
+  }
+  return { texts, end: at };
+}
+
+/**
+ * Streams a CSV answer to a new file in `directory`, checking its header, counting its rows and
+ * finding its series' tags (`CsvSeriesScanner`). `check` runs between network pieces (abort). The
+ * file is removed when anything fails; an empty answer leaves no file (`path` is "", `points` 0).
  */
 export async function spoolCsv(
   pieces: AsyncIterable<Uint8Array>,
@@ -55,10 +165,9 @@ export async function spoolCsv(
 ): Promise<CsvSpool> {
   const path = join(directory, `.sync-${process.pid}-${randomUUID()}.csv`);
   const expected = new TextEncoder().encode(`${header}\n`);
+  const scanner = new CsvSeriesScanner();
   let file: Awaited<ReturnType<typeof open>> | undefined;
-  let newlines = 0;
   let checked = 0;
-  let last = 10;
   try {
     for await (const bytes of pieces) {
       check();
@@ -72,14 +181,14 @@ export async function spoolCsv(
       }
       file ??= await open(path, "wx");
       await file.write(bytes);
-      for (let at = bytes.indexOf(10); at >= 0; at = bytes.indexOf(10, at + 1)) newlines++;
-      last = bytes[bytes.length - 1] as number;
+      scanner.scan(bytes);
     }
-    if (file === undefined) return { path: "", points: 0 };
+    if (file === undefined) return { path: "", points: 0, tags: [] };
     if (checked < expected.length) throw new Error(`InfluxDB's CSV answer ended inside its header`);
     await file.close();
     file = undefined;
-    return { path, points: newlines - 1 + (last === 10 ? 0 : 1) };
+    scanner.end();
+    return { path, points: scanner.lines - 1, tags: [...scanner.tags] };
   } catch (error) {
     await file?.close().catch(() => undefined);
     await rm(path, { force: true });
@@ -134,19 +243,10 @@ export function parseSeriesTags(text: string | null): SeriesTags | undefined {
   return finish() ? tags : undefined;
 }
 
-const SIGNAL_TAGS = ["site", "line", "station", "serial"] as const;
-
-/** One series of a loaded CSV: its `tags` text and what it says. */
+/** One series of a spool: its `tags` text and, per field of the slice, its series id. */
 export interface CsvSeries {
-  text: string | null;
-  tags: SeriesTags;
-}
-
-/** What a CSV spool holds, as DuckDB read it; not yet in `signal`. */
-export interface LoadedCsv {
-  points: number;
-  /** The slice's series; undefined when the tags of one could not be read unambiguously. */
-  series: CsvSeries[] | undefined;
+  text: string;
+  ids: readonly number[];
 }
 
 /** DuckDB's reader of a spool (path bound as `$path`; columns and types given: no sniffing). */
@@ -162,85 +262,52 @@ function readCsvSql(fields: readonly string[]): string {
 }
 
 /**
- * The distinct series tags of a spool and its points, read by DuckDB (only the tags column is
- * converted). The spool is read again by `insertCsv`: reading it twice cost less than one copy into
- * a temp table (CSV parsing is the cheap part). Runs inside the slice's transaction.
- */
-export async function loadCsv(
-  warehouse: Warehouse,
-  spool: CsvSpool,
-  fields: readonly string[],
-): Promise<LoadedCsv> {
-  const distinct = await warehouse.all<{ tags: string | null; points: number }>(
-    `SELECT tags, count(*) AS points FROM ${readCsvSql(fields)} GROUP BY tags`,
-    { path: spool.path },
-  );
-  const points = distinct.reduce((n, d) => n + Number(d.points), 0);
-  const series: CsvSeries[] = [];
-  for (const { tags: text } of distinct) {
-    const tags = parseSeriesTags(text);
-    if (tags === undefined) return { points, series: undefined };
-    series.push({ text, tags });
-  }
-  return { points, series };
-}
-
-/**
- * Moves a spool into `signal`: one value row per non-NULL field value; returns the rows inserted.
- * Each (series tags, field) is a series, added to `signal_series` when new. A small table holds,
- * per `tags` text, the series id of every field; the CSV rows join it on their tags text (one join
- * per point, not per value) and one UNPIVOT turns each point into (series, value) pairs, keeping a
- * point's values together and its time repeated (RLE). Unpivoting field names and joining them to
- * series ids cost twice the CPU; copying the CSV into a temp table first, about as much again.
+ * Moves a spool into `signal_value`: one row per non-NULL field value; returns the rows inserted.
+ * The series ids are known (`SeriesIds`): one UNPIVOT turns each point into (series, value) pairs,
+ * keeping a point's values together and its time repeated (RLE). With one series in the spool the
+ * ids are constants; with several, each row joins an inline table of the series' ids on its tags
+ * text (one join per point, not per value; the texts bound). Unpivoting field names and joining them
+ * to ids by name cost twice the CPU; copying the CSV into a temp table first, about as much again.
  */
 export async function insertCsv(
   warehouse: Warehouse,
   spool: CsvSpool,
-  measurement: string,
   fields: readonly string[],
   series: readonly CsvSeries[],
 ): Promise<number> {
-  await warehouse.run(
-    `CREATE OR REPLACE TEMP TABLE ${CSV_KEYS} (tags VARCHAR NOT NULL, site VARCHAR, line VARCHAR, station VARCHAR, serial VARCHAR)`,
-  );
-  const appender = await warehouse.connection.createAppender(CSV_KEYS, "main", "temp");
-  try {
-    for (const { text, tags } of series) {
-      appender.appendVarchar(text ?? "");
-      for (const tag of SIGNAL_TAGS) {
-        const value = tags[tag];
-        if (value === undefined || value === "") appender.appendNull();
-        else appender.appendVarchar(value);
-      }
-      appender.endRow();
-    }
-    appender.flushSync();
-  } finally {
-    appender.closeSync();
+  if (series.length === 0) return 0;
+  for (const { ids } of series) {
+    if (ids.length !== fields.length || !ids.every(Number.isSafeInteger))
+      throw new Error("insertCsv: one integer series id per field");
   }
-  // Field names are plain identifiers (csvFieldsSupported): safe as literals and as column names;
-  // the id columns are named `#<index>`, which no plain identifier is.
-  const names = fields.map((f) => `('${f}')`).join(", ");
-  const keys = `(SELECT k.tags, $measurement AS measurement, k.site, k.line, k.station, k.serial, f.field
-    FROM temp.${CSV_KEYS} k CROSS JOIN (VALUES ${names}) f(field))`;
-  await insertNewSeries(warehouse, keys, { measurement });
-  const ids = fields.map((f, i) => `max(s.id) FILTER (WHERE n.field = '${f}') AS "#${i}"`);
-  await warehouse.run(
-    `CREATE OR REPLACE TEMP TABLE ${CSV_IDS} AS
-     SELECT n.tags, ${ids.join(", ")} FROM ${keys} n JOIN signal_series s ON ${seriesMatch("s", "n")}
-     GROUP BY n.tags`,
-    { measurement },
-  );
-  const pairs = fields.map((f, i) => `k."#${i}", c."${f}"`).join(", ");
+  // Field names are plain identifiers (csvFieldsSupported): safe as column names; the id columns
+  // are named `#<index>`, which no plain identifier is. Ids are integers (checked above).
+  const params: Record<string, string> = { path: spool.path };
+  let from: string;
+  let idColumns: string;
+  const [only] = series;
+  if (series.length === 1 && only) {
+    from = `${readCsvSql(fields)} c`;
+    idColumns = only.ids.map((id, i) => `${id}::INTEGER AS "#${i}"`).join(", ");
+  } else {
+    const rows = series.map(({ text, ids }, r) => {
+      params[`tags${r}`] = text;
+      return `($tags${r}::VARCHAR, ${ids.map((id) => `${id}::INTEGER`).join(", ")})`;
+    });
+    const names = fields.map((_, i) => `"#${i}"`).join(", ");
+    // LEFT: a row whose tags the scan missed would have no series, and NOT NULL fails the slice.
+    from = `${readCsvSql(fields)} c LEFT JOIN (VALUES ${rows.join(", ")}) k(tags, ${names})
+         ON coalesce(c.tags, '') = k.tags`;
+    idColumns = fields.map((_, i) => `k."#${i}"`).join(", ");
+  }
+  const values = fields.map((f) => `c."${f}"`).join(", ");
   const on = fields.map((f, i) => `("#${i}", "${f}") AS "${f}"`).join(", ");
   return warehouse.changes(
     `INSERT INTO signal_value (series, value, ts)
      SELECT series, value, ts FROM (
-       UNPIVOT (
-         SELECT c."time" AS ts, ${pairs}
-         FROM ${readCsvSql(fields)} c JOIN temp.${CSV_IDS} k ON coalesce(c.tags, '') = k.tags
-       ) ON ${on} INTO NAME field VALUE series, value
+       UNPIVOT (SELECT c."time" AS ts, ${idColumns}, ${values} FROM ${from})
+       ON ${on} INTO NAME field VALUE series, value
      ) WHERE value IS NOT NULL`,
-    { path: spool.path },
+    params,
   );
 }

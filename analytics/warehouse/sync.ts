@@ -11,7 +11,7 @@ import {
   csvFieldsSupported,
   csvHeader,
   insertCsv,
-  loadCsv,
+  parseSeriesTags,
   spoolCsv,
   spoolDirectory,
 } from "./csv-load.ts";
@@ -19,7 +19,8 @@ import { badOption, WarehouseError } from "./errors.ts";
 import { readAhead } from "./read-ahead.ts";
 import { type Column, RecordWriter } from "./record-writer.ts";
 import { isResultMeasurement, RECORD_TABLES, type RecordTable } from "./schema.ts";
-import { SignalStage } from "./signal-stage.ts";
+import { SeriesIds } from "./series-ids.ts";
+import { type SignalKey, SignalStage } from "./signal-stage.ts";
 import { SIGNAL_RANGE_WHERE } from "./signal-store.ts";
 import { quoteIdentifier, type Warehouse } from "./warehouse.ts";
 
@@ -169,6 +170,7 @@ export async function syncFromInflux(
   );
   const result: SyncResult = { rowsIn: 0, rowsOut: 0, measurements: [], skipped: [] };
   await SignalStage.prepare(warehouse);
+  const seriesIds = SeriesIds.create(warehouse);
   const plans: MeasurementPlan[] = [];
   const csv = influx.queryCsv
     ? { spools: new Set<string>(), directory: spoolDirectory(warehouse) }
@@ -198,7 +200,7 @@ export async function syncFromInflux(
     for await (const event of events) {
       if (o.signal?.aborted) throw aborted(open?.slice.measurement ?? "");
       if (event.kind === "slice") {
-        open = await beginSlice(warehouse, event.plan, event.slice);
+        open = await beginSlice(warehouse, seriesIds, event.plan, event.slice);
       } else if (event.kind === "series" && open) {
         appendSeries(open, event.series);
       } else if (event.kind === "csv" && open) {
@@ -210,7 +212,7 @@ export async function syncFromInflux(
       } else if (event.kind === "end" && open) {
         const closing = open;
         open = undefined;
-        await commitSlice(warehouse, closing, o);
+        await commitSlice(warehouse, seriesIds, closing, o);
         const { slice, plan } = closing;
         plan.done.slices++;
         plan.done.rowsIn += slice.rowsIn;
@@ -222,7 +224,7 @@ export async function syncFromInflux(
       }
     }
   } catch (error) {
-    if (open) await rollbackSlice(warehouse, open);
+    if (open) await rollbackSlice(warehouse, seriesIds, open);
     throw error;
   } finally {
     // Spools read ahead of a failure were never loaded.
@@ -449,11 +451,12 @@ interface OpenSlice {
   slice: SyncSlice;
   writer:
     | { kind: "record"; writer: RecordWriter }
-    | { kind: "signal"; stage: SignalStage; inserted: number };
+    | { kind: "signal"; stage: SignalStage; inserted: number; seriesIds: SeriesIds };
 }
 
 async function beginSlice(
   warehouse: Warehouse,
+  seriesIds: SeriesIds,
   plan: MeasurementPlan,
   slice: SyncSlice,
 ): Promise<OpenSlice> {
@@ -468,12 +471,15 @@ async function beginSlice(
       const writer = await RecordWriter.open(warehouse, plan.record, plan.columns);
       return { plan, slice, writer: { kind: "record", writer } };
     }
-    slice.rowsReplaced = await warehouse.changes(
-      `DELETE FROM signal_value WHERE ${SIGNAL_RANGE_WHERE}`,
-      { measurement: slice.measurement, ...range },
-    );
+    // A measurement without series has no values to replace (a first sync, a new channel).
+    if (await seriesIds.hasMeasurement(slice.measurement)) {
+      slice.rowsReplaced = await warehouse.changes(
+        `DELETE FROM signal_value WHERE ${SIGNAL_RANGE_WHERE}`,
+        { measurement: slice.measurement, ...range },
+      );
+    }
     const stage = SignalStage.open(warehouse);
-    return { plan, slice, writer: { kind: "signal", stage, inserted: 0 } };
+    return { plan, slice, writer: { kind: "signal", stage, inserted: 0, seriesIds } };
   } catch (error) {
     await warehouse.run("ROLLBACK");
     throw error;
@@ -532,34 +538,52 @@ async function appendCsv(
 ): Promise<void> {
   const { plan, slice, writer } = open;
   if (writer.kind !== "signal") throw new Error("CSV answer for a record slice");
-  const loaded = await loadCsv(warehouse, spool, plan.numeric);
-  if (loaded.series === undefined) {
+  const parsed = spool.tags.map((text) => ({ text, tags: parseSeriesTags(text) }));
+  if (parsed.some((p) => p.tags === undefined)) {
     const select = plan.numeric.map(quoteIdent).join(", ");
     const query = `SELECT ${select} FROM ${quoteIdent(plan.measurement)} WHERE ${rangeSql("time")} GROUP BY *`;
     for await (const series of seriesOf(influx, query, slice, o)) appendSeries(open, series);
     return;
   }
-  for (const { tags } of loaded.series) {
+  const keys: SignalKey[] = [];
+  for (const { tags = {} } of parsed) {
     for (const tag of Object.keys(tags)) if (!SIGNAL_TAGS.has(tag)) plan.ignoredTags.add(tag);
+    // A tag the series lacks is left out of the text; an empty one too.
+    const origin = {
+      measurement: slice.measurement,
+      site: tags.site || null,
+      line: tags.line || null,
+      station: tags.station || null,
+      serial: tags.serial || null,
+    };
+    for (const field of plan.numeric) keys.push({ ...origin, field });
   }
-  slice.rowsIn += loaded.points;
-  writer.inserted += await insertCsv(
-    warehouse,
-    spool,
-    slice.measurement,
-    plan.numeric,
-    loaded.series,
-  );
+  const { ids } = await writer.seriesIds.ids(keys);
+  const width = plan.numeric.length;
+  const series = parsed.map(({ text }, s) => ({
+    text,
+    ids: ids.slice(s * width, (s + 1) * width),
+  }));
+  slice.rowsIn += spool.points;
+  writer.inserted += await insertCsv(warehouse, spool, plan.numeric, series);
 }
 
-async function commitSlice(warehouse: Warehouse, open: OpenSlice, o: SyncOptions): Promise<void> {
+async function commitSlice(
+  warehouse: Warehouse,
+  seriesIds: SeriesIds,
+  open: OpenSlice,
+  o: SyncOptions,
+): Promise<void> {
   const { plan, slice, writer } = open;
   try {
     if (writer.kind === "record") {
       writer.writer.close();
       slice.rowsOut = writer.writer.rows;
     } else {
-      slice.rowsOut = writer.inserted + (await writer.stage.commit());
+      const staged = await writer.stage.commit();
+      // The stage adds its new series itself, past the cache.
+      if (staged > 0) seriesIds.stale();
+      slice.rowsOut = writer.inserted + staged;
     }
     await warehouse.run(
       `INSERT INTO sync_watermark (measurement, synced_to, rows_total, updated_at)
@@ -576,9 +600,10 @@ async function commitSlice(warehouse: Warehouse, open: OpenSlice, o: SyncOptions
     await o.beforeCommit?.(slice);
     await warehouse.run("COMMIT");
   } catch (error) {
-    await rollbackSlice(warehouse, open);
+    await rollbackSlice(warehouse, seriesIds, open);
     throw error;
   }
+  seriesIds.committed();
   if (writer.kind === "record") {
     for (const f of writer.writer.ignoredFields) plan.ignoredFields.add(f);
     for (const t of writer.writer.ignoredTags) plan.ignoredTags.add(t);
@@ -586,10 +611,15 @@ async function commitSlice(warehouse: Warehouse, open: OpenSlice, o: SyncOptions
   }
 }
 
-async function rollbackSlice(warehouse: Warehouse, open: OpenSlice): Promise<void> {
+async function rollbackSlice(
+  warehouse: Warehouse,
+  seriesIds: SeriesIds,
+  open: OpenSlice,
+): Promise<void> {
   // Pending appender rows would otherwise be flushed by a later close, outside the transaction.
   if (open.writer.kind === "record") open.writer.writer.discard();
   else open.writer.stage.discard();
+  seriesIds.rolledBack();
   await warehouse.run("ROLLBACK");
 }
 

@@ -431,6 +431,56 @@ describe("queryCsv", () => {
     body = "";
     expect(await drain(client.queryCsv("SELECT v FROM m"))).toBe("");
   });
+
+  it("times out an answer that stalls", async () => {
+    const s = await serve((_, res) => {
+      res.writeHead(200, { "content-type": "text/csv" });
+      res.write("name,tags,time,v\n");
+    });
+    const client = createInfluxClient({ url: s.url, database: "d", timeoutMs: 150 });
+    const seen: string[] = [];
+    const error = await failure(
+      (async () => {
+        for await (const bytes of client.queryCsv("SELECT v FROM m"))
+          seen.push(new TextDecoder().decode(bytes));
+      })(),
+    );
+    expect(seen).toEqual(["name,tags,time,v\n"]);
+    expect(error.reason).toBe("timeout");
+  });
+
+  it("reports a status error with the server's message, and a refused connection", async () => {
+    const s = await serve((_, res) => answerJson(res, 400, { error: "error parsing query" }));
+    const client = createInfluxClient({ url: s.url, database: "d" });
+    expect(await failure(drain(client.queryCsv("SELEC v")))).toMatchObject({
+      reason: "query",
+      status: 400,
+      serverMessage: "error parsing query",
+    });
+    const down = createInfluxClient({
+      url: `http://127.0.0.1:${await closedPort()}`,
+      database: "d",
+    });
+    expect((await failure(drain(down.queryCsv("SELECT v FROM m")))).reason).toBe("network");
+  });
+
+  it("keeps the connection after a whole answer and stops one the reader leaves early", async () => {
+    let closed = 0;
+    const s = await serve((request, res) => {
+      res.on("close", () => closed++);
+      res.writeHead(200, { "content-type": "text/csv" });
+      res.write("name,tags,time,v\n");
+      if (new URLSearchParams(request.body).get("q") === "SELECT v FROM m") res.end("m,,1,1\n");
+    });
+    const client = createInfluxClient({ url: s.url, database: "d" });
+    expect(await drain(client.queryCsv("SELECT v FROM m"))).toBe("name,tags,time,v\nm,,1,1\n");
+    expect(await drain(client.queryCsv("SELECT v FROM m"))).toBe("name,tags,time,v\nm,,1,1\n");
+    const [first, second] = s.requests;
+    expect(second?.remotePort).toBe(first?.remotePort);
+    for await (const _ of client.queryCsv("SELECT v FROM endless")) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(closed).toBe(3);
+  });
 });
 
 describe("ping", () => {

@@ -1,3 +1,5 @@
+import { request as httpRequest, type IncomingMessage } from "node:http";
+import { request as httpsRequest } from "node:https";
 import { errorFromFailure, errorFromResponse, InfluxError } from "./errors.ts";
 import {
   answerError,
@@ -180,7 +182,7 @@ class HttpInfluxClient implements InfluxClient {
     opts: ChunkedQueryOptions = {},
   ): AsyncGenerator<Uint8Array> {
     const operation = "CSV query";
-    const body = this.#chunkedBody(operation, influxql, params, opts, {
+    const body = this.#streamedBody(operation, influxql, params, opts, {
       accept: "application/csv",
     });
     // InfluxDB answers an error with the line `error` and the message in place of the header.
@@ -271,6 +273,97 @@ class HttpInfluxClient implements InfluxClient {
       clearTimeout(timer);
       // Stops the transfer when the caller leaves the loop early.
       controller.abort();
+    }
+  }
+
+  /**
+   * The same as `#chunkedBody`, through `node:http` instead of fetch: for an answer that is passed on
+   * as bytes (CSV), where fetch's web stream cost this process about as much CPU per byte as
+   * InfluxDB spent writing them (undici parses HTTP in JS and hands each piece through a WHATWG
+   * stream; node:http parses natively and yields the socket's Buffers). Keep-alive through the
+   * global agent.
+   */
+  async *#streamedBody(
+    operation: string,
+    influxql: string,
+    params: Record<string, QueryParam> | undefined,
+    opts: ChunkedQueryOptions,
+    headers: Record<string, string>,
+  ): AsyncGenerator<Uint8Array> {
+    const form = this.#queryForm(influxql, params, opts);
+    form.set("chunked", "true");
+    form.set("chunk_size", String(opts.chunkSize ?? DEFAULT_QUERY_OPTIONS.chunkSize));
+    const body = form.toString();
+    const url = new URL(`${this.#resolved.baseUrl}/query`);
+    const controller = new AbortController();
+    const timeoutMs = this.#resolved.timeoutMs;
+    let timer = setTimeout(() => controller.abort(timeoutError()), timeoutMs);
+    const rearm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => controller.abort(timeoutError()), timeoutMs);
+    };
+    // An abort surfaces as an AbortError whatever its reason: report the reason (a timeout).
+    const failure = (error: unknown) =>
+      errorFromFailure(
+        operation,
+        controller.signal.aborted ? controller.signal.reason : error,
+        timeoutMs,
+      );
+    let response: IncomingMessage | undefined;
+    try {
+      response = await new Promise<IncomingMessage>((resolve, reject) => {
+        const request = (url.protocol === "https:" ? httpsRequest : httpRequest)(
+          url,
+          {
+            method: "POST",
+            headers: this.#headers({
+              ...headers,
+              // Compressing a large answer costs InfluxDB more CPU than the loopback transfer saves.
+              "accept-encoding": "identity",
+              "content-type": "application/x-www-form-urlencoded;charset=UTF-8",
+              "content-length": String(Buffer.byteLength(body)),
+            }),
+            signal: controller.signal,
+          },
+          resolve,
+        );
+        // `on`: an abort after the answer began is reported on the request too.
+        request.on("error", reject);
+        request.end(body);
+      }).catch((error: unknown) => {
+        throw failure(error);
+      });
+      const status = response.statusCode ?? 0;
+      if (status < 200 || status > 299) {
+        let text = "";
+        try {
+          for await (const piece of response) text += String(piece);
+        } catch {
+          // The status says enough.
+        }
+        const answer = response.headers;
+        throw queryStatusError(
+          errorFromResponse(operation, status, text, {
+            get: (name) => {
+              const value = answer[name.toLowerCase()];
+              return Array.isArray(value) ? value.join(", ") : (value ?? null);
+            },
+          }),
+        );
+      }
+      try {
+        for await (const piece of response as AsyncIterable<Buffer>) {
+          rearm();
+          yield piece;
+        }
+      } catch (error) {
+        throw failure(error);
+      }
+    } finally {
+      clearTimeout(timer);
+      // Stops the transfer when the caller leaves the loop early; a complete answer's socket goes
+      // back to the agent.
+      if (!response?.complete) controller.abort();
     }
   }
 

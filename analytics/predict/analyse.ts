@@ -42,7 +42,14 @@ export interface PredictModel extends RiskModel {
 
 /** What the model looks like, for people. */
 export interface ModelSummary {
-  kind: "l2-logistic";
+  /** Ridge (L2) or elastic net (l1Ratio > 0) logistic regression. */
+  kind: "l2-logistic" | "elastic-net-logistic";
+  /** How measured values entered the model, and whether their distances from the median did too. */
+  scaling: "standard" | "rank";
+  extremes: boolean;
+  /** Share of the penalty on absolute weights; 0 for ridge. */
+  l1Ratio: number;
+  classWeight: "none" | "balanced";
   /** Inverse penalty (scikit-learn's C) and the penalty λ = 1/C on the summed log-loss. */
   c: number;
   lambda: number;
@@ -181,7 +188,11 @@ export function analyse(
       timeSplit,
       drivers,
       model: {
-        kind: "l2-logistic",
+        kind: o.l1Ratio > 0 ? "elastic-net-logistic" : "l2-logistic",
+        scaling: o.scaling,
+        extremes: o.extremes,
+        l1Ratio: o.l1Ratio,
+        classWeight: o.classWeight,
         c: model.c,
         lambda: 1 / model.c,
         intercept: model.coefficients.intercept,

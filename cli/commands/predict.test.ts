@@ -148,6 +148,50 @@ describe("tracebox predict --input", () => {
     expect(JSON.parse(stdout).drivers[0].feature).toBe("lot");
   });
 
+  it("fits the model variants asked for, and says which in the report", async () => {
+    const { code, stdout } = await predict(
+      "--input",
+      csv,
+      "--label",
+      "failed",
+      ...QUICK,
+      "--scaling",
+      "rank",
+      "--extremes",
+      "--l1-ratio",
+      "0.5",
+      "--class-weight",
+      "balanced",
+      "--format",
+      "json",
+    );
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report.model).toMatchObject({
+      kind: "elastic-net-logistic",
+      scaling: "rank",
+      extremes: true,
+      l1Ratio: 0.5,
+      classWeight: "balanced",
+    });
+    // The planted lot still drives the model that was asked for.
+    expect(report.cv.auc).toBeGreaterThan(0.6);
+    const plain = JSON.parse(
+      (await predict("--input", csv, "--label", "failed", ...QUICK, "--format", "json")).stdout,
+    );
+    expect(plain.model).toMatchObject({
+      kind: "l2-logistic",
+      scaling: "standard",
+      extremes: false,
+      l1Ratio: 0,
+    });
+    const bad = await predict("--input", csv, "--label", "failed", "--scaling", "log");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--scaling must be one of standard, rank, got 'log'");
+    const ratio = await predict("--input", csv, "--label", "failed", "--l1-ratio", "2");
+    expect(ratio.stderr).toContain("--l1-ratio must be a number from 0 to 1, got '2'");
+  });
+
   it("refuses a single-class outcome and bad flags with a clear message", async () => {
     const allPass = writeCsv(
       "pass.csv",

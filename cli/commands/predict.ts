@@ -46,6 +46,10 @@ interface PredictCliOptions {
   seed?: string;
   riskThreshold?: string;
   clipSd?: string;
+  scaling?: string;
+  extremes?: boolean;
+  l1Ratio?: string;
+  classWeight?: string;
   driversOnly?: boolean;
   top: string;
   format: string;
@@ -69,6 +73,26 @@ function positive(flag: string, text: string | undefined): number | undefined {
   const value = text === "inf" ? Number.POSITIVE_INFINITY : Number(text);
   if (!(value > 0)) throw usage(`${flag} must be a positive number, got '${text}'`);
   return value;
+}
+
+function share(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!(value >= 0 && value <= 1))
+    throw usage(`${flag} must be a number from 0 to 1, got '${text}'`);
+  return value;
+}
+
+function oneOf<T extends string>(
+  flag: string,
+  text: string | undefined,
+  allowed: readonly T[],
+): T | undefined {
+  if (text === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(text)) {
+    throw usage(`${flag} must be one of ${allowed.join(", ")}, got '${text}'`);
+  }
+  return text as T;
 }
 
 function list(text: string | undefined): string[] | undefined {
@@ -214,6 +238,10 @@ async function runPredictCli(options: PredictCliOptions): Promise<string> {
     seed: count("--seed", options.seed, 0),
     riskThreshold: positive("--risk-threshold", options.riskThreshold),
     clipSd: positive("--clip-sd", options.clipSd),
+    scaling: oneOf("--scaling", options.scaling, ["standard", "rank"] as const),
+    extremes: options.extremes,
+    l1Ratio: share("--l1-ratio", options.l1Ratio),
+    classWeight: oneOf("--class-weight", options.classWeight, ["none", "balanced"] as const),
     driversOnly: options.driversOnly,
   };
 
@@ -307,6 +335,19 @@ export const predictCommand: CommandModule = (program) => {
       "--clip-sd <k>",
       "clip standardised values at ± k training SDs (default inf: no clipping)",
     )
+    .option(
+      "--scaling <how>",
+      "standard ((x − mean) / SD) or rank (normal scores, robust to outliers); default standard",
+    )
+    .option(
+      "--extremes",
+      "add each measured value's distance from its training median (a cause on both sides of a window)",
+    )
+    .option(
+      "--l1-ratio <r>",
+      "share of the penalty on absolute weights, 0 (ridge) to 1 (lasso); default 0",
+    )
+    .option("--class-weight <w>", "none or balanced (failing units weighted up); default none")
     .option("--drivers-only", "skip the cross-validation (drivers and the risk model only)")
     .option("--top <n>", "drivers and units listed by --format table", "15")
     .option("--format <format>", "json or table", "table")

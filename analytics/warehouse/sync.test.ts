@@ -312,5 +312,36 @@ describe("syncFromInflux", () => {
       reason: "bad-option",
     });
     await expect(syncFromInflux(w, influx, { chunkSize: 1.5 })).rejects.toThrow(/chunkSize/);
+    await expect(syncFromInflux(w, influx, { duckdbThreads: 0 })).rejects.toThrow(/duckdbThreads/);
+  });
+
+  it("runs DuckDB on duckdbThreads and gives the instance its own setting back, after a failure too", async () => {
+    const threads = async () =>
+      Number((await w.all<{ t: string }>("SELECT current_setting('threads')::VARCHAR AS t"))[0]?.t);
+    await w.run("SET threads = 3");
+    plant();
+    let seen: number[] = [];
+    const during = async () => {
+      seen.push(await threads());
+    };
+    await syncFromInflux(w, influx, options(T, { beforeCommit: during }));
+    expect(new Set(seen)).toEqual(new Set([1]));
+    expect(await threads()).toBe(3);
+    seen = [];
+    await expect(
+      syncFromInflux(
+        w,
+        influx,
+        options(T, {
+          duckdbThreads: 2,
+          beforeCommit: async () => {
+            await during();
+            throw new Error("power cut");
+          },
+        }),
+      ),
+    ).rejects.toThrow("power cut");
+    expect(seen).toEqual([2]);
+    expect(await threads()).toBe(3);
   });
 });

@@ -159,7 +159,7 @@ class HttpInfluxClient implements InfluxClient {
     // A chunk's JSON line arrives in many pieces: look for the newline in each new piece only,
     // and join the pieces once, so reading stays linear in the answer's size.
     let pieces: string[] = [];
-    for await (const bytes of this.#chunkedBody(operation, influxql, params, opts, {})) {
+    for await (const bytes of this.#streamedBody(operation, influxql, params, opts, {})) {
       let text = decoder.decode(bytes, { stream: true });
       let newline = text.indexOf("\n");
       while (newline >= 0) {
@@ -218,68 +218,10 @@ class HttpInfluxClient implements InfluxClient {
     }
   }
 
-  /** The body of a chunked /query answer, piece by piece; the timeout bounds each wait for data. */
-  async *#chunkedBody(
-    operation: string,
-    influxql: string,
-    params: Record<string, QueryParam> | undefined,
-    opts: ChunkedQueryOptions,
-    headers: Record<string, string>,
-  ): AsyncGenerator<Uint8Array> {
-    const form = this.#queryForm(influxql, params, opts);
-    form.set("chunked", "true");
-    form.set("chunk_size", String(opts.chunkSize ?? DEFAULT_QUERY_OPTIONS.chunkSize));
-    // A long answer may take longer than timeoutMs in all: the timeout bounds each wait for data.
-    const controller = new AbortController();
-    const timeoutMs = this.#resolved.timeoutMs;
-    let timer = setTimeout(() => controller.abort(timeoutError()), timeoutMs);
-    const rearm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => controller.abort(timeoutError()), timeoutMs);
-    };
-    try {
-      let response: Response;
-      try {
-        response = await fetch(`${this.#resolved.baseUrl}/query`, {
-          method: "POST",
-          // Compressing a large answer costs InfluxDB more CPU than the loopback transfer saves.
-          headers: this.#headers({ ...headers, "accept-encoding": "identity" }),
-          body: form,
-          signal: controller.signal,
-        });
-      } catch (error) {
-        throw errorFromFailure(operation, error, timeoutMs);
-      }
-      if (!response.ok) {
-        const text = await response.text().catch(() => "");
-        throw queryStatusError(
-          errorFromResponse(operation, response.status, text, response.headers),
-        );
-      }
-      if (!response.body) return;
-      const reader = response.body.getReader();
-      for (;;) {
-        let next: Awaited<ReturnType<typeof reader.read>>;
-        try {
-          next = await reader.read();
-        } catch (error) {
-          throw errorFromFailure(operation, error, timeoutMs);
-        }
-        if (next.done) break;
-        rearm();
-        yield next.value;
-      }
-    } finally {
-      clearTimeout(timer);
-      // Stops the transfer when the caller leaves the loop early.
-      controller.abort();
-    }
-  }
-
   /**
-   * The same as `#chunkedBody`, through `node:http` instead of fetch: for an answer that is passed on
-   * as bytes (CSV), where fetch's web stream cost this process about as much CPU per byte as
-   * InfluxDB spent writing them (undici parses HTTP in JS and hands each piece through a WHATWG
+   * The body of a chunked /query answer, piece by piece; the timeout bounds each wait for data.
+   * Through `node:http`, not fetch: fetch's web stream cost this process about as much CPU per byte
+   * as InfluxDB spent writing them (undici parses HTTP in JS and hands each piece through a WHATWG
    * stream; node:http parses natively and yields the socket's Buffers). Keep-alive through the
    * global agent.
    */

@@ -1,10 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Config, loadConfig } from "../config/index.ts";
 import { freePort } from "../services/index.ts";
-import { vmBytes } from "./proc.ts";
+import { isRunning, stopChild, vmBytes } from "./proc.ts";
 
 /** The ingestor's ledger, read from its `/metrics`. */
 export interface IngestCounters {
@@ -227,7 +226,7 @@ export class IngestorProcess {
   }
 
   get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
+    return isRunning(this.child);
   }
 
   static async stopAll(): Promise<void> {
@@ -236,15 +235,6 @@ export class IngestorProcess {
 
   /** SIGTERM (a graceful stop), SIGKILL if it has not exited within `graceMs`; the exit code. */
   async stop(graceMs = 15_000): Promise<number | null> {
-    if (!this.running) return this.child.exitCode;
-    const exited = once(this.child, "exit");
-    this.child.kill("SIGTERM");
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), graceMs);
-    try {
-      const [code] = (await exited) as [number | null];
-      return code;
-    } finally {
-      clearTimeout(timer);
-    }
+    return stopChild(this.child, graceMs);
   }
 }

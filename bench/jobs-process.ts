@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { isRunning, stopChild } from "./proc.ts";
 
 const BIN = join(import.meta.dirname, "..", "bin", "tracebox.mjs");
 
@@ -74,7 +75,7 @@ export class JobsProcess {
   }
 
   get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
+    return isRunning(this.child);
   }
 
   static async stopAll(): Promise<void> {
@@ -83,16 +84,7 @@ export class JobsProcess {
 
   /** SIGTERM (the running job finishes), SIGKILL after `graceMs`; the exit code. */
   async stop(graceMs = 30_000): Promise<number | null> {
-    if (!this.running) return this.child.exitCode;
-    const exited = once(this.child, "exit");
-    this.child.kill("SIGTERM");
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), graceMs);
-    try {
-      const [code] = (await exited) as [number | null];
-      return code;
-    } finally {
-      clearTimeout(timer);
-    }
+    return stopChild(this.child, graceMs);
   }
 }
 

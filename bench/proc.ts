@@ -1,3 +1,5 @@
+import type { ChildProcess } from "node:child_process";
+import { once } from "node:events";
 import { readFileSync } from "node:fs";
 
 // Linux reports utime/stime in clock ticks of 1/100 s on every architecture Node runs on
@@ -104,4 +106,23 @@ export async function busyCores(ms: number): Promise<number> {
   const before = total(machineCpu());
   await new Promise((resolve) => setTimeout(resolve, ms));
   return (total(machineCpu()) - before) / (ms / 1000);
+}
+
+/** Whether a child process has neither exited nor been killed yet. */
+export function isRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+/** SIGTERM, then SIGKILL if the child has not exited within `graceMs`; its exit code. */
+export async function stopChild(child: ChildProcess, graceMs: number): Promise<number | null> {
+  if (!isRunning(child)) return child.exitCode;
+  const exited = once(child, "exit");
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+  try {
+    const [code] = (await exited) as [number | null];
+    return code;
+  } finally {
+    clearTimeout(timer);
+  }
 }

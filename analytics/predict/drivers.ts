@@ -1,3 +1,4 @@
+import { findRidersAlong, type GroupMembership, type RidingAlong } from "./confounding.ts";
 import type { CategoricalFeature, ContinuousFeature, Dataset } from "./dataset.ts";
 import { normalCritical } from "./distributions.ts";
 import { benjaminiHochberg } from "./multiple-testing.ts";
@@ -64,7 +65,16 @@ export interface Driver {
   rankAuc?: number;
   /** Continuous: the logistic effect over the whole range; null when separation leaves it infinite. */
   logistic?: LogisticEffect | null;
+  /**
+   * Set when the effect is gone among boards alike in a stronger driver (Mantel–Haenszel), while
+   * that one's is not among boards alike in this: it rides along (a lot in use during a humid
+   * afternoon). Such drivers rank after the others of the leading group.
+   */
+  ridingAlong?: RidingAlong;
 }
+
+/** A tested feature before the q-values, with who is in its group (kept out of the report). */
+type Tested = Omit<Driver, "q" | "summary"> & { member?: GroupMembership };
 
 /** Boards in a group against the rest: rate ratio, interval and the rates. */
 interface Contrast {
@@ -118,9 +128,13 @@ export interface DriverSettings {
   confidence: number;
   /** Fewest units a group needs for its own row; rarer groups pool as "(other)". */
   minLevelUnits: number;
+  /** Significance for the riding-along check (q of a leading driver, stratified p); default 0.05. */
+  alpha?: number;
 }
 
 const OTHER_LEVEL = "(other)";
+/** Leading drivers checked pairwise for riding along another (Mantel–Haenszel, both ways). */
+const RIDERS_CHECKED = 20;
 
 /** Type-7 quantile of sorted values. */
 function quantile(sorted: Float64Array, probability: number): number {
@@ -143,7 +157,7 @@ function quartileContrast(
   settings: DriverSettings,
   z: number,
   sorted: Float64Array,
-): Contrast & { cut?: Driver["cut"] } {
+): Contrast & { cut?: Driver["cut"]; inGroup?: (v: number) => boolean } {
   const units = x.length;
   const quartile = upper ? "upper quartile" : "lower quartile";
   const cuts: [number, boolean, NonNullable<Driver["cut"]>][] = [
@@ -169,6 +183,8 @@ function quartileContrast(
       return {
         ...contrast(`${sign} ${valueText(cut)}`, groupUnits, groupFailed, units, failed, z),
         cut: name,
+        inGroup: (v) =>
+          upper ? v > cut || (inclusive && v === cut) : v < cut || (inclusive && v === cut),
       };
     }
   }
@@ -210,7 +226,7 @@ function continuousDriver(
   rows: Uint32Array,
   outcome: Int8Array,
   settings: DriverSettings,
-): Omit<Driver, "q" | "summary"> | string {
+): Tested | string {
   let units = 0;
   for (const i of rows) if (!Number.isNaN(feature.values[i] as number)) units++;
   const x = new Float64Array(units);
@@ -231,10 +247,28 @@ function continuousDriver(
   const rank = mannWhitney(x, y);
   const sorted = Float64Array.from(x).sort();
   const z = normalCritical(settings.confidence);
+  const { inGroup, ...group } = quartileContrast(
+    x,
+    y,
+    failed,
+    rank.auc >= 0.5,
+    settings,
+    z,
+    sorted,
+  );
+  const values = feature.values;
   return {
     feature: feature.name,
     kind: "continuous",
-    ...quartileContrast(x, y, failed, rank.auc >= 0.5, settings, z, sorted),
+    ...group,
+    ...(inGroup === undefined
+      ? {}
+      : {
+          member: (row: number) => {
+            const v = values[row] as number;
+            return Number.isNaN(v) ? null : inGroup(v);
+          },
+        }),
     p: rank.p,
     test: "mann-whitney",
     units,
@@ -249,7 +283,7 @@ function categoricalDriver(
   rows: Uint32Array,
   outcome: Int8Array,
   settings: DriverSettings,
-): Omit<Driver, "q" | "summary"> | string {
+): Tested | string {
   const counts = new Map<string, { units: number; failed: number }>();
   for (const i of rows) {
     const level = feature.values[i] ?? MISSING_CATEGORY;
@@ -305,10 +339,13 @@ function categoricalDriver(
           test: "chi-square" as const,
         };
   const z = normalCritical(settings.confidence);
+  const level = best.level;
+  const values = feature.values;
   return {
     feature: feature.name,
     kind: "categorical",
     ...contrast(best.level, best.units, best.failed, units, failed, z),
+    member: (row: number) => (values[row] ?? MISSING_CATEGORY) === level,
     p: table.p,
     test: table.test,
     units,
@@ -335,7 +372,15 @@ export function driverSummary(driver: Omit<Driver, "summary">, settings: DriverS
       : `boards with ${driver.feature} ${(driver.group as string).replace(">=", "at or above").replace("<=", "at or below").replace(">", "above").replace("<", "below")}`;
   const quartile = driver.cut === undefined ? "" : ` (the ${driver.cut})`;
   const shares = `${percentText(driver.groupRate as number)} vs ${percentText(driver.otherRate as number)}`;
-  return `${who}${quartile} ${words.failed} ${ratioText(driver.effect)}× as often as the other boards (${shares}; ${ci} ${ratioText(driver.ciLow as number)}–${ratioText(driver.ciHigh as number)}; ${countText(driver.groupUnits as number)} of ${countText(driver.units)} boards; ${q})`;
+  const riding =
+    driver.ridingAlong === undefined
+      ? ""
+      : `; but no more often than boards alike in ${driver.ridingAlong.feature} (stratified p ${pText(driver.ridingAlong.p)}): it rides along with that`;
+  return `${who}${quartile} ${words.failed} ${ratioText(driver.effect)}× as often as the other boards (${shares}; ${ci} ${ratioText(driver.ciLow as number)}–${ratioText(driver.ciHigh as number)}; ${countText(driver.groupUnits as number)} of ${countText(driver.units)} boards; ${q})${riding}`;
+}
+
+function pText(p: number): string {
+  return p >= 0.01 ? p.toFixed(2) : p.toExponential(0);
 }
 
 /**
@@ -351,7 +396,7 @@ export function findDrivers(
   for (let i = 0; i < dataset.outcome.length; i++)
     if ((dataset.outcome[i] as number) >= 0) labelled.push(i);
   const rows = Uint32Array.from(labelled);
-  const found: Omit<Driver, "q" | "summary">[] = [];
+  const found: Tested[] = [];
   const skipped: string[] = [];
   for (const feature of dataset.features) {
     const result =
@@ -362,21 +407,11 @@ export function findDrivers(
     else found.push(result);
   }
   const q = benjaminiHochberg(found.map((d) => d.p));
+  const members = new Map<string, GroupMembership>();
   const drivers = found.map((d, i): Driver => {
-    const { feature, kind, effect, ciLow, ciHigh, p, ...rest } = d;
-    const driver: Driver = {
-      feature,
-      kind,
-      effect,
-      ciLow,
-      ciHigh,
-      p,
-      q: q[i] as number,
-      summary: "",
-      ...rest,
-    };
-    driver.summary = driverSummary(driver, settings);
-    return driver;
+    const { feature, kind, effect, ciLow, ciHigh, p, member, ...rest } = d;
+    if (member) members.set(feature, member);
+    return { feature, kind, effect, ciLow, ciHigh, p, q: q[i] as number, summary: "", ...rest };
   });
   const strength = (d: Driver) => (d.effect === null ? 0 : Math.abs(Math.log(d.effect)));
   drivers.sort(
@@ -385,5 +420,49 @@ export function findDrivers(
       strength(y) - strength(x) ||
       x.feature.localeCompare(y.feature),
   );
-  return { drivers, skipped };
+  const ordered = demoteRidersAlong(drivers, members, labelled, dataset.outcome, settings);
+  for (const driver of ordered) driver.summary = driverSummary(driver, settings);
+  return { drivers: ordered, skipped };
+}
+
+/**
+ * The leading drivers (q < alpha, at most `RIDERS_CHECKED`) with the categories riding along
+ * another driver moved after the rest of them, in their order; the others keep their places.
+ */
+function demoteRidersAlong(
+  drivers: Driver[],
+  members: ReadonlyMap<string, GroupMembership>,
+  rows: readonly number[],
+  outcome: Int8Array,
+  settings: DriverSettings,
+): Driver[] {
+  const alpha = settings.alpha ?? 0.05;
+  const leading = drivers
+    .slice(0, RIDERS_CHECKED)
+    .filter((d) => d.q < alpha && members.has(d.feature));
+  if (leading.length < 2) return drivers;
+  const riders = findRidersAlong(
+    leading.map((_, i) => i),
+    (i) => leading[i]?.kind === "categorical",
+    leading.map((d) => members.get(d.feature) as GroupMembership),
+    leading.map((d) => d.feature),
+    rows,
+    outcome,
+    alpha,
+  );
+  if (riders.size === 0) return drivers;
+  leading.forEach((d, i) => {
+    const rider = riders.get(i);
+    if (rider) d.ridingAlong = rider;
+  });
+  // The leading drivers are a prefix (q rises with p); riders go to its end, in their order.
+  const checked = Math.min(RIDERS_CHECKED, drivers.length);
+  const prefix = drivers.slice(0, checked).findIndex((d) => !(d.q < alpha));
+  const end = prefix === -1 ? checked : prefix;
+  const head = drivers.slice(0, end);
+  return [
+    ...head.filter((d) => !d.ridingAlong),
+    ...head.filter((d) => d.ridingAlong),
+    ...drivers.slice(end),
+  ];
 }

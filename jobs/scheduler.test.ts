@@ -137,6 +137,11 @@ describe("Scheduler", () => {
     expect((await long).status).toBe("ok");
     expect((await next).status).toBe("skipped-stopping");
     expect(ran).toEqual(["long"]);
+    // A run asked for after stop() (a final pass) runs.
+    const after = scheduler.runNow("next");
+    await vi.advanceTimersByTimeAsync(20);
+    expect((await after).status).toBe("ok");
+    expect(ran).toEqual(["long", "next"]);
   });
 
   it("stop() lets the running job finish", async () => {

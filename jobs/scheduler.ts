@@ -28,7 +28,9 @@ export class Scheduler<Context> {
   private readonly running = new Map<string, Promise<JobRun>>();
   /** Settles when the last job queued so far has finished: the next one waits for it. */
   private turn: Promise<unknown> = Promise.resolve();
-  private stopping = false;
+  /** Runs asked for so far, and how many of the first ones `stop()` dropped if still waiting. */
+  private asked = 0;
+  private droppedBefore = 0;
   private readonly abort = new AbortController();
   private readonly runs: Counter<"job" | "status">;
   private readonly duration: Histogram<"job">;
@@ -116,15 +118,16 @@ export class Scheduler<Context> {
       });
     }
     const previous = this.turn;
+    const ticket = this.asked++;
     const run = previous
-      .then(() => (this.stopping ? this.dropped(job) : this.execute(job)))
+      .then(() => (ticket < this.droppedBefore ? this.dropped(job) : this.execute(job)))
       .finally(() => this.running.delete(name));
     this.turn = run;
     this.running.set(name, run);
     return run;
   }
 
-  /** A run that never started: its turn came after `stop()`. Counted, not recorded. */
+  /** A run that never started: it was still waiting when `stop()` came. Counted, not recorded. */
   private dropped(job: Job<Context>): JobRun {
     this.runs.inc({ job: job.name, status: "skipped-stopping" });
     const t = this.now();
@@ -199,7 +202,8 @@ export class Scheduler<Context> {
     for (const task of this.tasks) await task.stop();
     for (const task of this.tasks) await task.destroy();
     this.tasks.length = 0;
-    this.stopping = true;
+    // What waits now is dropped; a run asked for afterwards (a final pass) runs.
+    this.droppedBefore = this.asked;
     if (options.abortRunning) this.abort.abort();
     await Promise.allSettled(this.running.values());
   }

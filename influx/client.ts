@@ -277,12 +277,14 @@ class HttpInfluxClient implements InfluxClient {
       });
       const status = response.statusCode ?? 0;
       if (status < 200 || status > 299) {
-        let text = "";
+        const pieces: Buffer[] = [];
         try {
-          for await (const piece of response) text += String(piece);
+          for await (const piece of response) pieces.push(piece as Buffer);
         } catch {
           // The status says enough.
         }
+        // Decoded once: a character split between two pieces stays whole.
+        const text = Buffer.concat(pieces).toString("utf8");
         const answer = response.headers;
         throw queryStatusError(
           errorFromResponse(operation, status, text, {

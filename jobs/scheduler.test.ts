@@ -175,6 +175,29 @@ describe("Scheduler", () => {
     await expect(scheduler.runNow("nothing")).rejects.toThrow(/no job named nothing; jobs: once/);
   });
 
+  it("a job that rejects with no Error at all fails alone; the runs after it still run", async () => {
+    const odd: Job = {
+      name: "odd",
+      schedule: "0 0 * * * *",
+      run: async () => Promise.reject(undefined),
+    };
+    const fine: Job = {
+      name: "fine",
+      schedule: "0 0 * * * *",
+      run: async () => ({ rowsIn: 1, rowsOut: 1 }),
+    };
+    const scheduler = new Scheduler({
+      jobs: [odd, fine],
+      context: {},
+      registry: new Registry(),
+      log,
+    });
+    const first = scheduler.runNow("odd");
+    const second = scheduler.runNow("fine");
+    expect(await first).toMatchObject({ status: "failed", error: "undefined" });
+    expect((await second).status).toBe("ok");
+  });
+
   it("rejects an invalid schedule, naming the job", () => {
     expect(
       () =>

@@ -119,9 +119,9 @@ export class Scheduler<Context> {
     }
     const previous = this.turn;
     const ticket = this.asked++;
-    const run = previous
-      .then(() => (ticket < this.droppedBefore ? this.dropped(job) : this.execute(job)))
-      .finally(() => this.running.delete(name));
+    const go = () => (ticket < this.droppedBefore ? this.dropped(job) : this.execute(job));
+    // Whatever became of the run before, this one gets its turn.
+    const run = previous.then(go, go).finally(() => this.running.delete(name));
     this.turn = run;
     this.running.set(name, run);
     return run;
@@ -181,7 +181,7 @@ export class Scheduler<Context> {
         rowsIn: 0,
         rowsOut: 0,
         status: "failed",
-        error: (error as Error).message,
+        error: error instanceof Error ? error.message : String(error),
       };
       log.error({ job: job.name, err: error }, "job failed");
     } finally {

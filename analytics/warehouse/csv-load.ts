@@ -92,7 +92,9 @@ export class CsvSeriesScanner {
   }
 
   private line(bytes: Buffer, start: number, end: number): void {
-    if (this.lines++ === 0 || end === start) return;
+    // Blank lines (InfluxDB writes one between statements) are neither the header nor a point.
+    if (end === start) return;
+    if (this.lines++ === 0) return;
     const prefix = this.prefix;
     const n = prefix.length;
     if (n > 0 && end - start > n) {

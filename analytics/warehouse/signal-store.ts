@@ -35,7 +35,9 @@ FROM signal_value v JOIN signal_series s ON s.id = v.series`;
  * No index on `signal_value`: an ART index costs on every insert and delete, and what reads it
  * filters on time (zone maps) and series (a join with the small series table). The series table
  * has no unique constraint (it treats NULL tags as distinct); the one writer process adds only the
- * series it does not have (`insertNewSeries`), in the transaction of the values.
+ * series it does not have, in the transaction of the values: `insertNewSeries` looks them up in
+ * the table, the sync's `SeriesIds` in its cache of it (forgotten on a rollback, and marked stale
+ * whenever another path may have added series). A path that adds series otherwise must do the same.
  */
 export const SIGNAL_DDL: readonly string[] = [
   "CREATE SEQUENCE IF NOT EXISTS signal_series_id",

@@ -1,5 +1,5 @@
 // `npm run bench:ingest`: what the ingestor costs against the database's own write ceiling.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -10,6 +10,7 @@ import {
   servicesDown,
   servicesUp,
 } from "../services/index.ts";
+import { runBenchCommand } from "./cli.ts";
 import type { BenchServices } from "./context.ts";
 import { settle } from "./database.ts";
 import { measureDirect } from "./direct.ts";
@@ -261,35 +262,10 @@ async function run(options: IngestBenchOptions): Promise<IngestBenchReport> {
   }
 }
 
-async function main(): Promise<number> {
-  let options: IngestBenchOptions | "help";
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${HELP}\n`);
-    return 2;
-  }
-  if (options === "help") {
-    process.stdout.write(`${HELP}\n`);
-    return 0;
-  }
-  const report = await run(options);
-  process.stdout.write(`${formatReport(report)}\n`);
-  mkdirSync(options.resultsDir, { recursive: true });
-  const stamp = report.startedAt.replace(/[:.]/g, "-");
-  const json = `${JSON.stringify(report, null, 2)}\n`;
-  const file = join(options.resultsDir, `ingest-${stamp}.json`);
-  writeFileSync(file, json);
-  if (!options.quick) writeFileSync(join(options.resultsDir, "ingest-latest.json"), json);
-  process.stderr.write(`report written to ${file}\n`);
-  return 0;
-}
-
-try {
-  process.exitCode = await main();
-} catch (error) {
-  process.stderr.write(
-    `bench:ingest failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
-  process.exitCode = 1;
-}
+await runBenchCommand({
+  name: "ingest",
+  help: HELP,
+  parse: parseOptions,
+  run,
+  format: formatReport,
+});

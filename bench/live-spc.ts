@@ -1,7 +1,7 @@
 // `npm run bench:live-spc`: how long from a subgroup's last reading being in InfluxDB to its
 // spc_point being there, through the real broker, `tracebox ingest` and `tracebox jobs` on their
 // default schedules. The goal (issue 5): within 30 s.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -21,6 +21,7 @@ import {
   servicesUp,
 } from "../services/index.ts";
 import { COMPONENTS, PRODUCT } from "../simulator/index.ts";
+import { runBenchCommand } from "./cli.ts";
 import { IngestorProcess } from "./ingestor-process.ts";
 import { childEnv, JobsProcess, runTracebox } from "./jobs-process.ts";
 import { describeMachine, type Machine } from "./machine.ts";
@@ -677,35 +678,11 @@ export function formatReport(r: LiveSpcReport): string {
   ].join("\n");
 }
 
-async function main(): Promise<number> {
-  let options: LiveSpcBenchOptions | "help";
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${HELP}\n`);
-    return 2;
-  }
-  if (options === "help") {
-    process.stdout.write(`${HELP}\n`);
-    return 0;
-  }
-  const report = await run(options);
-  process.stdout.write(`${formatReport(report)}\n`);
-  mkdirSync(options.resultsDir, { recursive: true });
-  const stamp = report.startedAt.replace(/[:.]/g, "-");
-  const json = `${JSON.stringify(report, null, 2)}\n`;
-  const file = join(options.resultsDir, `live-spc-${stamp}.json`);
-  writeFileSync(file, json);
-  if (!options.quick) writeFileSync(join(options.resultsDir, "live-spc-latest.json"), json);
-  process.stderr.write(`report written to ${file}\n`);
-  return report.latency.met ? 0 : 1;
-}
-
-try {
-  process.exitCode = await main();
-} catch (error) {
-  process.stderr.write(
-    `bench:live-spc failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
-  process.exitCode = 1;
-}
+await runBenchCommand({
+  name: "live-spc",
+  help: HELP,
+  parse: parseOptions,
+  run,
+  format: formatReport,
+  exitCode: (report) => (report.latency.met ? 0 : 1),
+});

@@ -33,3 +33,8 @@ export function logFactorial(k: number): number {
   }
   return logFactorials[k] as number;
 }
+
+/** log(1 + e^eta) without overflow: the log-loss of a logistic model's linear predictor. */
+export function softplus(eta: number): number {
+  return eta > 0 ? eta + Math.log1p(Math.exp(-eta)) : Math.log1p(Math.exp(eta));
+}

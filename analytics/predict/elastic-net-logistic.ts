@@ -1,3 +1,4 @@
+import { softplus } from "./distributions.ts";
 import type { RidgeCoefficients } from "./ridge-logistic.ts";
 
 // Elastic-net logistic regression by coordinate descent on iteratively reweighted least squares
@@ -13,10 +14,6 @@ const SWEEP_TOLERANCE = 1e-7;
 const OUTER_TOLERANCE = 1e-8;
 /** glmnet's floor on a working weight μ(1 − μ), so that confident units keep a little curvature. */
 const MIN_CURVATURE = 1e-5;
-
-function softplus(eta: number): number {
-  return eta > 0 ? eta + Math.log1p(Math.exp(-eta)) : Math.log1p(Math.exp(eta));
-}
 
 /**
  * Solves min Σ uᵢ logloss + λ (α ‖w‖₁ + (1 − α)/2 ‖w‖²) on one design (n rows × p columns,

@@ -1,3 +1,4 @@
+import { softplus } from "./distributions.ts";
 // L2-penalised logistic regression by truncated Newton (Newton–conjugate gradient, as LIBLINEAR
 // and scikit-learn's newton-cg): the Hessian is never formed, each CG step costs two passes over
 // the design, so a fit is O(iterations × n × p) whatever the number of columns. Every buffer is
@@ -20,10 +21,6 @@ const MAX_NEWTON = 100;
 const MAX_LINE_SEARCH = 40;
 /** Gradient norm per unit at which a fit is done: far below what moves a predicted probability. */
 const GRADIENT_TOLERANCE_PER_UNIT = 1e-7;
-
-function softplus(eta: number): number {
-  return eta > 0 ? eta + Math.log1p(Math.exp(-eta)) : Math.log1p(Math.exp(eta));
-}
 
 /**
  * Solves min Σ uᵢ logloss + λ/2 ‖w‖² on one design (n rows × p columns, row-major) and labels,

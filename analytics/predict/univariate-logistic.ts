@@ -1,4 +1,4 @@
-import { twoSidedNormalP } from "./distributions.ts";
+import { softplus, twoSidedNormalP } from "./distributions.ts";
 
 /** A logistic regression of failing on one measured value. */
 export interface UnivariateLogistic {
@@ -22,9 +22,7 @@ function logLikelihood(z: ArrayLike<number>, y: ArrayLike<number>, b0: number, b
   let total = 0;
   for (let i = 0; i < z.length; i++) {
     const eta = b0 + b1 * (z[i] as number);
-    // log(1 + e^eta) without overflow
-    const softplus = eta > 0 ? eta + Math.log1p(Math.exp(-eta)) : Math.log1p(Math.exp(eta));
-    total += (y[i] as number) * eta - softplus;
+    total += (y[i] as number) * eta - softplus(eta);
   }
   return total;
 }

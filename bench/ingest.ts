@@ -3,15 +3,9 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import {
-  DEFAULT_LOCAL_SERVICES,
-  freePort,
-  type LocalServicesOptions,
-  servicesDown,
-  servicesUp,
-} from "../services/index.ts";
+import { type LocalServicesOptions, servicesDown } from "../services/index.ts";
 import { runBenchCommand } from "./cli.ts";
-import type { BenchServices } from "./context.ts";
+import { startBenchServices } from "./context.ts";
 import { settle } from "./database.ts";
 import { measureDirect } from "./direct.ts";
 import { findings } from "./findings.ts";
@@ -122,38 +116,6 @@ export function parseOptions(argv: string[]): IngestBenchOptions | "help" {
   };
 }
 
-async function startServices(dir: string): Promise<{
-  services: BenchServices;
-  local: LocalServicesOptions;
-}> {
-  const local: LocalServicesOptions = {
-    ...DEFAULT_LOCAL_SERVICES,
-    dir: join(dir, "services"),
-    mqttPort: await freePort(),
-    influxPort: await freePort(),
-    influxRpcPort: await freePort(),
-  };
-  const statuses = await servicesUp(local, {
-    install: true,
-    log: (line) => process.stderr.write(`${line}\n`),
-  });
-  const pid = (name: string) => {
-    const found = statuses.find((s) => s.name === name && s.state === "running")?.pid;
-    if (found === undefined) throw new Error(`${name} is not running after services up`);
-    return found;
-  };
-  return {
-    local,
-    services: {
-      mqttUrl: `mqtt://127.0.0.1:${local.mqttPort}`,
-      influxUrl: `http://127.0.0.1:${local.influxPort}`,
-      dir,
-      mosquittoPid: pid("mosquitto"),
-      influxdPid: pid("influxdb"),
-    },
-  };
-}
-
 async function run(options: IngestBenchOptions): Promise<IngestBenchReport> {
   const startedAt = new Date();
   const clock = performance.now();
@@ -177,7 +139,7 @@ async function run(options: IngestBenchOptions): Promise<IngestBenchReport> {
   process.once("SIGINT", interrupted);
   process.once("SIGTERM", interrupted);
   try {
-    const started = await startServices(dir);
+    const started = await startBenchServices(dir);
     local = started.local;
     const { services } = started;
     const forms = [

@@ -13,15 +13,10 @@ import { parse as parseYaml, stringify } from "yaml";
 import { type Characteristic, parseSpcSection } from "../analytics/spc-job/index.ts";
 import { createInfluxClient, type InfluxClient, rows } from "../influx/index.ts";
 import { DEFAULT_SCHEDULES } from "../jobs/index.ts";
-import {
-  DEFAULT_LOCAL_SERVICES,
-  freePort,
-  type LocalServicesOptions,
-  servicesDown,
-  servicesUp,
-} from "../services/index.ts";
+import { freePort, type LocalServicesOptions, servicesDown } from "../services/index.ts";
 import { COMPONENTS, PRODUCT } from "../simulator/index.ts";
 import { runBenchCommand } from "./cli.ts";
+import { startBenchServices } from "./context.ts";
 import { IngestorProcess } from "./ingestor-process.ts";
 import { childEnv, JobsProcess, runTracebox } from "./jobs-process.ts";
 import { describeMachine, type Machine } from "./machine.ts";
@@ -390,29 +385,6 @@ export interface LiveSpcReport {
   verdict: string;
 }
 
-/** A private Mosquitto and InfluxDB on free ports under `dir`, and their pids. */
-async function startServices(
-  dir: string,
-): Promise<{ local: LocalServicesOptions; pids: Record<"mosquitto" | "influxd", number> }> {
-  const local: LocalServicesOptions = {
-    ...DEFAULT_LOCAL_SERVICES,
-    dir: join(dir, "services"),
-    mqttPort: await freePort(),
-    influxPort: await freePort(),
-    influxRpcPort: await freePort(),
-  };
-  const statuses = await servicesUp(local, {
-    install: true,
-    log: (line) => process.stderr.write(`${line}\n`),
-  });
-  const pid = (name: string) => {
-    const found = statuses.find((s) => s.name === name && s.state === "running")?.pid;
-    if (found === undefined) throw new Error(`${name} is not running after services up`);
-    return found;
-  };
-  return { local, pids: { mosquitto: pid("mosquitto"), influxd: pid("influxdb") } };
-}
-
 async function run(options: LiveSpcBenchOptions): Promise<LiveSpcReport> {
   const startedAt = new Date();
   const clock = performance.now();
@@ -445,10 +417,9 @@ async function run(options: LiveSpcBenchOptions): Promise<LiveSpcReport> {
   process.once("SIGINT", interrupted);
   process.once("SIGTERM", interrupted);
   try {
-    const services = await startServices(dir);
-    local = services.local;
-    const mqttUrl = `mqtt://127.0.0.1:${local.mqttPort}`;
-    const influxUrl = `http://127.0.0.1:${local.influxPort}`;
+    const { local: started, services } = await startBenchServices(dir);
+    local = started;
+    const { mqttUrl, influxUrl } = services;
     const database = "tracebox_live_spc";
     const configFile = join(dir, "tracebox.yaml");
     writeFileSync(configFile, stringify({ spc: spcSection }));
@@ -517,7 +488,8 @@ async function run(options: LiveSpcBenchOptions): Promise<LiveSpcReport> {
       ingestor: ingestor.pid,
       jobs: jobs.pid,
       bench: process.pid,
-      ...services.pids,
+      mosquitto: services.mosquittoPid,
+      influxd: services.influxdPid,
     };
     const cpu = new CpuMeter(pids).start();
     const liveFrom = new Date();

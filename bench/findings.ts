@@ -22,16 +22,17 @@ export function findings(report: Omit<IngestBenchReport, "findings">): string[] 
       `before the run, the rest of the machine kept ${pct(report.busyCoresBefore)} of a core busy: the figures are not representative of an idle machine`,
     );
   for (const w of report.workloads) {
+    const form = w.layout.kind === "split" ? `${w.form} (split cores)` : w.form;
     const p = w.pipeline;
     const i = p.ingestor;
     if (!p.publish.notTheBottleneck)
       out.push(
-        `${w.form}: the publisher took ${(p.publish.elapsedMs / 1000).toFixed(1)} s of the pipeline's ${(p.elapsedMs / 1000).toFixed(1)} s; the pipeline figure is a lower bound`,
+        `${form}: the publisher took ${(p.publish.elapsedMs / 1000).toFixed(1)} s of the pipeline's ${(p.elapsedMs / 1000).toFixed(1)} s; the pipeline figure is a lower bound`,
       );
     const ingestorCore = p.cpu.ingestor?.coreShare ?? 0;
     if (ingestorCore > 0.85)
       out.push(
-        `${w.form}: the ingestor kept one core ${pct(ingestorCore)} busy — its event loop is the limit at ${Math.round(p.messagesPerSecond)} messages/s`,
+        `${form}: the ingestor kept one core ${pct(ingestorCore)} busy — its event loop is the limit at ${Math.round(p.messagesPerSecond)} messages/s`,
       );
     for (const [run, f] of [
       ["pipeline", i],
@@ -40,17 +41,17 @@ export function findings(report: Omit<IngestBenchReport, "findings">): string[] 
       const over = f.batchesOverBatchSize;
       if (over !== undefined && over.count > 0)
         out.push(
-          `${w.form}, ${run}: ${over.atLeast ? "at least " : ""}${over.count} of ${f.writes} ingestor writes carried more than its batch size of ${f.settings.batchSize} points (mean ${Math.round(f.meanBatchPoints)}, largest ${f.largestBatch})`,
+          `${form}, ${run}: ${over.atLeast ? "at least " : ""}${over.count} of ${f.writes} ingestor writes carried more than its batch size of ${f.settings.batchSize} points (mean ${Math.round(f.meanBatchPoints)}, largest ${f.largestBatch})`,
         );
       if (f.peakUnacknowledged > f.settings.receiveMaximum)
         out.push(
-          `${w.form}, ${run}: the ingestor held up to ${f.peakUnacknowledged} messages unacknowledged, more than the Receive Maximum of ${f.settings.receiveMaximum} it announced`,
+          `${form}, ${run}: the ingestor held up to ${f.peakUnacknowledged} messages unacknowledged, more than the Receive Maximum of ${f.settings.receiveMaximum} it announced`,
         );
     }
     const drainCore = w.drain.cpu.ingestor?.coreShare ?? 0;
     if (drainCore > 0.85)
       out.push(
-        `${w.form}, drain: the ingestor kept one core ${pct(drainCore)} busy — its event loop is the limit at ${Math.round(w.drain.messagesPerSecond)} messages/s`,
+        `${form}, drain: the ingestor kept one core ${pct(drainCore)} busy — its event loop is the limit at ${Math.round(w.drain.messagesPerSecond)} messages/s`,
       );
     const one = w.direct.byConcurrency.find((r) => r.concurrency === 1);
     if (
@@ -59,7 +60,7 @@ export function findings(report: Omit<IngestBenchReport, "findings">): string[] 
       w.direct.best.pointsPerSecond > one.pointsPerSecond * 1.1
     )
       out.push(
-        `${w.form}: InfluxDB takes ${Math.round((w.direct.best.pointsPerSecond / one.pointsPerSecond - 1) * 100)} % more with ${w.direct.best.concurrency} writes in flight than with 1`,
+        `${form}: InfluxDB takes ${Math.round((w.direct.best.pointsPerSecond / one.pointsPerSecond - 1) * 100)} % more with ${w.direct.best.concurrency} writes in flight than with 1`,
       );
     const noisy = [
       ...w.direct.byConcurrency.map((c) => [`direct, ${c.concurrency} in flight`, c.cpu] as const),
@@ -68,7 +69,7 @@ export function findings(report: Omit<IngestBenchReport, "findings">): string[] 
     ].filter(([, cpu]) => neighbours(cpu) > BUSY_NEIGHBOUR);
     if (noisy.length > 0)
       out.push(
-        `${w.form}: other processes and the hypervisor took more than ${pct(BUSY_NEIGHBOUR)} of a core during ${noisy.map(([name, cpu]) => `${name} (${pct(neighbours(cpu))})`).join(", ")}`,
+        `${form}: other processes and the hypervisor took more than ${pct(BUSY_NEIGHBOUR)} of a core during ${noisy.map(([name, cpu]) => `${name} (${pct(neighbours(cpu))})`).join(", ")}`,
       );
   }
   const l = report.latency;

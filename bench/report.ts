@@ -7,6 +7,12 @@ import type { DrainMeasurement, PipelineMeasurement } from "./pipeline-run.ts";
 export interface WorkloadResult {
   /** What one message carries. */
   form: string;
+  /**
+   * Where the processes ran: all on every core (`shared`), or the database pinned to cores of
+   * its own and the broker, ingestor, publisher and bench to the others (`split`, the taskset CPU
+   * lists given), as when InfluxDB has a machine or cores of its own.
+   */
+  layout: { kind: "shared" } | { kind: "split"; database: string; rest: string };
   samplesPerMessage: number;
   points: number;
   direct: DirectMeasurement;
@@ -82,7 +88,11 @@ export function formatReport(r: IngestBenchReport): string {
   out.push("");
   for (const w of r.workloads) {
     const p = w.pipeline;
-    out.push(`${w.form}: ${n(w.points)} points in ${n(p.messages)} messages`);
+    const layout =
+      w.layout.kind === "shared"
+        ? "every process on every core"
+        : `InfluxDB on CPU ${w.layout.database}, broker, ingestor and publisher on CPU ${w.layout.rest}`;
+    out.push(`${w.form}: ${n(w.points)} points in ${n(p.messages)} messages; ${layout}`);
     const k = (v: number) => `${n(v / 1000)}k`;
     out.push(
       `  direct   ${w.direct.byConcurrency

@@ -8,6 +8,7 @@ import {
   csvHeader,
   parseSeriesTags,
   spoolCsv,
+  spoolCsvParts,
 } from "./csv-load.ts";
 
 describe("parseSeriesTags", () => {
@@ -88,6 +89,70 @@ describe("spoolCsv", () => {
       spoolCsv(pieces(`${header}\n`, "m,,1,2,3\n"), dir, header, () => {
         if (++n === 2) throw new Error("aborted");
       }),
+    ).rejects.toThrow("aborted");
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe("spoolCsvParts", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tracebox-parts-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const header = csvHeader(["f"]);
+  const rows = Array.from({ length: 7 }, (_, i) => `m,${i < 4 ? "" : '"s=b"'},${i},${i * 10}\n`);
+  const answer = `${header}\n${rows.join("")}`;
+  /** The answer cut into pieces of `size` bytes: rows and the header straddle them. */
+  async function* pieces(size: number) {
+    const bytes = new TextEncoder().encode(answer);
+    for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
+  }
+
+  it("cuts the answer into files of partRows rows, each with the header, whatever the pieces", async () => {
+    for (const size of [1, 3, 7, 1000]) {
+      const parts: { text: string; points: number; tags: string[] }[] = [];
+      for await (const part of spoolCsvParts(pieces(size), dir, header, () => {}, 3)) {
+        parts.push({ text: readFileSync(part.path, "utf8"), points: part.points, tags: part.tags });
+        rmSync(part.path);
+      }
+      expect(
+        parts.map((p) => p.points),
+        `pieces of ${size}`,
+      ).toEqual([3, 3, 1]);
+      expect(parts.map((p) => p.text)).toEqual([
+        `${header}\n${rows.slice(0, 3).join("")}`,
+        `${header}\n${rows.slice(3, 6).join("")}`,
+        `${header}\n${rows[6]}`,
+      ]);
+      expect(parts.map((p) => p.tags)).toEqual([[""], ["", "s=b"], ["s=b"]]);
+    }
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("yields no empty last part, and leaves no file when stopped or failing midway", async () => {
+    const whole: number[] = [];
+    for await (const part of spoolCsvParts(pieces(5), dir, header, () => {}, 7)) {
+      whole.push(part.points);
+      rmSync(part.path);
+    }
+    expect(whole).toEqual([7]);
+    // The consumer stops after the first part: the one being written goes.
+    for await (const part of spoolCsvParts(pieces(5), dir, header, () => {}, 2)) {
+      rmSync(part.path);
+      break;
+    }
+    let n = 0;
+    const failing = spoolCsvParts(
+      pieces(5),
+      dir,
+      header,
+      () => {
+        if (++n === 12) throw new Error("aborted");
+      },
+      2,
+    );
+    await expect(
+      (async () => {
+        for await (const part of failing) rmSync(part.path);
+      })(),
     ).rejects.toThrow("aborted");
     expect(readdirSync(dir)).toEqual([]);
   });

@@ -166,23 +166,105 @@ export async function spoolCsv(
   header: string,
   check: () => void,
 ): Promise<CsvSpool> {
-  const path = join(directory, `.sync-${process.pid}-${randomUUID()}.csv`);
+  let spool: CsvSpool = { path: "", points: 0, tags: [] };
+  for await (const part of spoolCsvParts(
+    pieces,
+    directory,
+    header,
+    check,
+    Number.POSITIVE_INFINITY,
+  ))
+    spool = part;
+  return spool;
+}
+
+/** Where the `count`-th newline of `bytes` ends (the index after it), or -1 when it has fewer. */
+function afterNewlines(bytes: Uint8Array, count: number): number {
+  let at = 0;
+  for (let seen = 0; seen < Math.max(1, count); seen++) {
+    const newline = bytes.indexOf(NEWLINE, at);
+    if (newline < 0) return -1;
+    at = newline + 1;
+  }
+  return at;
+}
+
+/** One spool file being written: its bytes not yet written, its rows and tags. */
+class SpoolPart {
+  readonly path: string;
+  readonly scanner = new CsvSeriesScanner();
+  private file: Awaited<ReturnType<typeof open>> | undefined;
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+
+  /** `continued`: the part begins where an earlier part of the same answer was cut. */
+  constructor(
+    directory: string,
+    readonly continued: boolean,
+  ) {
+    this.path = join(directory, `.sync-${process.pid}-${randomUUID()}.csv`);
+  }
+
+  /** Rows so far, the header not counted. */
+  get points(): number {
+    return Math.max(0, this.scanner.lines - 1);
+  }
+
+  async add(bytes: Uint8Array): Promise<void> {
+    this.scanner.scan(bytes);
+    await this.keep(bytes);
+  }
+
+  /** Bytes for the file, already scanned. */
+  async keep(bytes: Uint8Array): Promise<void> {
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
+    // InfluxDB's answer comes in pieces of a few KB: one write per piece cost more CPU than the
+    // rest of the spooling, so pieces are written a MiB at a time.
+    if (this.pendingBytes >= SPOOL_WRITE_BYTES) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pendingBytes === 0) return;
+    this.file ??= await open(this.path, "wx");
+    const writing = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    await this.file.writev(writing);
+  }
+
+  /** Writes what is pending and closes the file: the spool, ready for DuckDB. */
+  async finish(): Promise<CsvSpool> {
+    await this.flush();
+    await this.file?.close();
+    this.file = undefined;
+    this.scanner.end();
+    return { path: this.path, points: this.points, tags: [...this.scanner.tags] };
+  }
+
+  async discard(): Promise<void> {
+    await this.file?.close().catch(() => undefined);
+    this.file = undefined;
+    await rm(this.path, { force: true });
+  }
+}
+
+/**
+ * `spoolCsv` in parts of `partRows` rows (the last may hold fewer), each a file with the header of
+ * its own, yielded as soon as it is complete: DuckDB loads one part while InfluxDB sends the next,
+ * instead of waiting for the whole answer. A part not yet yielded is removed when anything fails or
+ * the consumer stops; yielded ones are the consumer's.
+ */
+export async function* spoolCsvParts(
+  pieces: AsyncIterable<Uint8Array>,
+  directory: string,
+  header: string,
+  check: () => void,
+  partRows: number,
+): AsyncGenerator<CsvSpool> {
   const expected = new TextEncoder().encode(`${header}\n`);
-  const scanner = new CsvSeriesScanner();
-  let file: Awaited<ReturnType<typeof open>> | undefined;
   let checked = 0;
-  // InfluxDB's answer comes in pieces of a few KB: one write per piece cost more CPU than the rest
-  // of the spooling, so pieces are written a MiB at a time.
-  let pending: Uint8Array[] = [];
-  let pendingBytes = 0;
-  const flush = async () => {
-    if (pendingBytes === 0) return;
-    file ??= await open(path, "wx");
-    const writing = pending;
-    pending = [];
-    pendingBytes = 0;
-    await file.writev(writing);
-  };
+  let part: SpoolPart | undefined;
   try {
     for await (const bytes of pieces) {
       check();
@@ -194,22 +276,39 @@ export async function spoolCsv(
         }
         checked += n;
       }
-      scanner.scan(bytes);
-      pending.push(bytes);
-      pendingBytes += bytes.length;
-      if (pendingBytes >= SPOOL_WRITE_BYTES) await flush();
+      let rest = bytes;
+      for (;;) {
+        part ??= new SpoolPart(directory, false);
+        // Until the header is whole no part ends; the first part's header line is not a row.
+        const cut =
+          checked === expected.length
+            ? afterNewlines(rest, partRows - part.points + (part.scanner.lines === 0 ? 1 : 0))
+            : -1;
+        if (cut < 0) {
+          await part.add(rest);
+          break;
+        }
+        await part.add(rest.subarray(0, cut));
+        const done = await part.finish();
+        part = new SpoolPart(directory, true);
+        await part.add(expected);
+        yield done;
+        rest = rest.subarray(cut);
+        if (rest.length === 0) break;
+      }
     }
-    if (checked === 0) return { path: "", points: 0, tags: [] };
+    if (checked === 0) return;
     if (checked < expected.length) throw new Error(`InfluxDB's CSV answer ended inside its header`);
-    await flush();
-    await file?.close();
-    file = undefined;
-    scanner.end();
-    return { path, points: scanner.lines - 1, tags: [...scanner.tags] };
-  } catch (error) {
-    await file?.close().catch(() => undefined);
-    await rm(path, { force: true });
-    throw error;
+    if (part) {
+      const last = part;
+      part = undefined;
+      const done = await last.finish();
+      // A part cut at the answer's very end holds the header only: nothing to load.
+      if (done.points > 0 || !last.continued) yield done;
+      else await rm(done.path, { force: true });
+    }
+  } finally {
+    await part?.discard();
   }
 }
 

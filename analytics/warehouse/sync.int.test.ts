@@ -267,13 +267,22 @@ describe("syncFromInflux against InfluxDB 1.x", () => {
         `reflow,site=S1,line=L1,station=ÖFEN_日本 z1_top_c=${s / 8} ${t}`,
         `reflow,site=S1,line=L1 o2_ppm=7i ${t}`,
       );
-      if (s >= 60) lines.push(`env,site=S1,line=hall,station=a\\b humidity_rh=${s} ${t}`);
+      // station=0 sorts first: its rows fill the first CSV parts, the backslash comes in a later one.
+      if (s >= 60)
+        lines.push(
+          `env,site=S1,line=hall,station=a\\b humidity_rh=${s} ${t}`,
+          `env,site=S1,line=hall,station=0 humidity_rh=${s} ${t}`,
+        );
     }
     await write(influx, lines);
     const viaCsv = await Warehouse.open(":memory:");
+    const viaParts = await Warehouse.open(":memory:");
     const viaJson = await Warehouse.open(":memory:");
     try {
       const csv = await syncFromInflux(viaCsv, influx, options(RUN));
+      // Parts of 7 rows: the slice's first parts go in as CSV, then the backslash makes the whole
+      // slice read again as JSON; what the parts put in must not be there twice.
+      const parts = await syncFromInflux(viaParts, influx, options(RUN, { csvPartRows: 7 }));
       // Without queryCsv every signal is read as JSON: the reference.
       const jsonOnly = {
         query: influx.query.bind(influx),
@@ -282,15 +291,19 @@ describe("syncFromInflux against InfluxDB 1.x", () => {
       const json = await syncFromInflux(viaJson, jsonOnly, options(RUN));
       const rowsOf = (w: Warehouse) => w.all("SELECT * FROM signal ORDER BY ALL");
       expect(await rowsOf(viaCsv)).toEqual(await rowsOf(viaJson));
+      expect(await rowsOf(viaParts)).toEqual(await rowsOf(viaJson));
       expect(csv.rowsIn).toBe(json.rowsIn);
+      expect(parts.rowsIn).toBe(json.rowsIn);
       expect(csv.rowsOut).toBe(json.rowsOut);
-      expect(csv.rowsOut).toBe(120 * 2 + 120 + 120 + 60);
+      expect(parts.rowsOut).toBe(json.rowsOut);
+      expect(csv.rowsOut).toBe(120 * 2 + 120 + 120 + 60 + 60);
       expect(
         await viaCsv.all("SELECT DISTINCT site, line, station, serial FROM signal ORDER BY ALL"),
       ).toEqual([
         { site: "S1", line: "L,1 a=b", station: 'oven "x"', serial: 'ü,"q"=1' },
         { site: "S1", line: "L1", station: "ÖFEN_日本", serial: null },
         { site: "S1", line: "L1", station: null, serial: null },
+        { site: "S1", line: "hall", station: "0", serial: null },
         { site: "S1", line: "hall", station: "a\\b", serial: null },
       ]);
       expect(
@@ -300,6 +313,7 @@ describe("syncFromInflux against InfluxDB 1.x", () => {
       ).toEqual([{ value: 7, ts: BASE }]);
     } finally {
       viaCsv.close();
+      viaParts.close();
       viaJson.close();
     }
   });

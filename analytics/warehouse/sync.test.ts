@@ -1,5 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type SyncOptions, syncFromInflux, Warehouse, WarehouseError } from "./index.ts";
+import {
+  type SyncOptions,
+  type SyncSlice,
+  syncFromInflux,
+  Warehouse,
+  WarehouseError,
+} from "./index.ts";
 import { FakeInflux, type FakePoint, networkError } from "./test-support/fake-influx.ts";
 
 const T = Date.UTC(2026, 10, 27, 6);
@@ -201,7 +207,8 @@ describe("syncFromInflux", () => {
     const result = await syncFromInflux(
       w,
       influx,
-      options(T, { onProgress: (s) => slices.push([s.from, s.to]) }),
+      // sliceValues 1: every slice holds more, so none grows (growth has a test of its own).
+      options(T, { sliceValues: 1, onProgress: (s) => slices.push([s.from, s.to]) }),
     );
     const start = T - 30 * 24 * HOUR;
     // After a slice with points the next follows on; after an empty one, the next point is looked up.
@@ -214,6 +221,45 @@ describe("syncFromInflux", () => {
     expect(result.measurements[0]).toMatchObject({ slices: 4, rowsOut: 6, from: start });
   });
 
+  it("lets slices of sparse data grow to about sliceValues values, up to 24 × sliceMs", async () => {
+    // One oven reading of two fields every 10 minutes for two days: 12 values an hour.
+    for (let i = 0; i < 288; i++) influx.write(oven(T - 48 * HOUR + i * 10 * MINUTE, i));
+    const start = T - 48 * HOUR;
+    const run = async (sliceValues: number) => {
+      const into = await Warehouse.open(":memory:");
+      const slices: [number, number, number][] = [];
+      try {
+        await syncFromInflux(
+          into,
+          influx,
+          options(T, {
+            sliceValues,
+            onProgress: (s) => slices.push([s.from - start, s.to - start, s.rowsIn]),
+          }),
+        );
+        expect(await into.all("SELECT count(*) AS n FROM signal")).toEqual([{ n: 576 }]);
+      } finally {
+        into.close();
+      }
+      return slices;
+    };
+    // 60 values: after the first hour (12 values), slices of 5 h (30 points, 60 values).
+    const five = await run(60);
+    expect(five[0]).toEqual([0, HOUR, 6]);
+    expect(five.slice(1, -1)).toEqual(
+      Array.from({ length: 9 }, (_, k) => [HOUR + k * 5 * HOUR, HOUR + (k + 1) * 5 * HOUR, 30]),
+    );
+    expect(five.at(-1)).toEqual([46 * HOUR, 48 * HOUR, 12]);
+    // A billion: capped at 24 slices of sliceMs.
+    expect(await run(1e9)).toEqual([
+      [0, HOUR, 6],
+      [HOUR, 25 * HOUR, 144],
+      [25 * HOUR, 48 * HOUR, 138],
+    ]);
+    // Dense data keeps slices of sliceMs: 12 values an hour is dense for sliceValues 12.
+    expect((await run(12)).length).toBe(48);
+  });
+
   it("rolls back the slice in flight when interrupted, and a rerun gives what one run gives", async () => {
     plant();
     for (let i = 1; i <= 3; i++) influx.write(oven(T - (10 + i) * HOUR, 100 + i));
@@ -221,28 +267,38 @@ describe("syncFromInflux", () => {
     try {
       await syncFromInflux(reference, influx, options(T));
       let commits = 0;
+      let cut: SyncSlice | undefined;
       await expect(
         syncFromInflux(
           w,
           influx,
           options(T, {
-            beforeCommit: () => {
+            beforeCommit: (slice) => {
               commits++;
-              if (commits === 3) throw new Error("power cut");
+              if (commits === 3) {
+                cut = slice;
+                throw new Error("power cut");
+              }
             },
           }),
         ),
       ).rejects.toThrow("power cut");
-      // Two slices (event, profile) are in; nothing of the third (reflow's first).
+      // Reflow's two slices are in (the widest measurement goes first; its sparse older hours
+      // make the second slice reach T); nothing of the third commit, the next measurement's first.
       expect(
         await w.all("SELECT measurement, synced_to FROM sync_watermark ORDER BY measurement"),
-      ).toEqual([
-        { measurement: "event", synced_to: T },
-        { measurement: "profile", synced_to: T },
-      ]);
-      expect(await w.all("SELECT count(*) AS n FROM signal WHERE measurement = 'reflow'")).toEqual([
-        { n: 0 },
-      ]);
+      ).toEqual([{ measurement: "reflow", synced_to: T }]);
+      expect(cut?.measurement).toBeDefined();
+      expect(cut?.measurement).not.toBe("reflow");
+      const table = cut?.table ?? "";
+      expect(
+        await w.all(
+          table === "signal"
+            ? "SELECT count(*) AS n FROM signal WHERE measurement = $m"
+            : `SELECT count(*) AS n FROM "${table}" WHERE $m IS NOT NULL`,
+          { m: cut?.measurement ?? "" },
+        ),
+      ).toEqual([{ n: 0 }]);
       await syncFromInflux(w, influx, options(T));
       expect(await dump(w)).toEqual(await dump(reference));
     } finally {

@@ -12,7 +12,7 @@ import {
   csvHeader,
   insertCsv,
   parseSeriesTags,
-  spoolCsv,
+  spoolCsvParts,
   spoolDirectory,
 } from "./csv-load.ts";
 import { badOption, WarehouseError } from "./errors.ts";
@@ -39,8 +39,16 @@ export interface SyncOptions {
   safetyLagMs: number;
   /** Time range of one transaction, ms, counted from the first point it holds (empty stretches are skipped); default 3600000 (1 h). */
   sliceMs: number;
+  /**
+   * Values (points × fields) a slice of sparse data grows to: after a slice that held fewer, the
+   * next spans as long as that many would take at the same density, up to 24 × sliceMs; default
+   * 1000000. Dense data keeps slices of sliceMs.
+   */
+  sliceValues: number;
   /** Rows per chunk InfluxDB sends; default 10000. */
   chunkSize: number;
+  /** Rows of a CSV answer DuckDB loads at a time while the rest arrives; default 10000. */
+  csvPartRows: number;
   /** Points read from InfluxDB ahead of the warehouse while it inserts and commits (bounds memory); default 200000. */
   readAheadRows: number;
   /** Only these measurements (of those InfluxDB has); default undefined: all but tracebox's results. */
@@ -63,7 +71,9 @@ export const DEFAULT_SYNC_OPTIONS: Readonly<SyncOptions> = Object.freeze({
   lateWindowMs: 5 * 60_000,
   safetyLagMs: 2000,
   sliceMs: 3_600_000,
+  sliceValues: 1_000_000,
   chunkSize: 10_000,
+  csvPartRows: 10_000,
   readAheadRows: 200_000,
   measurements: undefined,
   since: undefined,
@@ -141,6 +151,10 @@ export function resolveSyncOptions(options: Partial<SyncOptions> = {}): SyncOpti
   nonNegative("safetyLagMs", o.safetyLagMs);
   if (!Number.isFinite(o.sliceMs) || o.sliceMs < 1000)
     throw badOption("sliceMs", o.sliceMs, "a number of ms, 1000 or more");
+  if (!Number.isInteger(o.sliceValues) || o.sliceValues < 1)
+    throw badOption("sliceValues", o.sliceValues, "a positive integer");
+  if (!Number.isInteger(o.csvPartRows) || o.csvPartRows < 1)
+    throw badOption("csvPartRows", o.csvPartRows, "a positive integer");
   if (!Number.isInteger(o.chunkSize) || o.chunkSize < 1)
     throw badOption("chunkSize", o.chunkSize, "a positive integer");
   if (!Number.isInteger(o.readAheadRows) || o.readAheadRows < 1)
@@ -195,8 +209,11 @@ export async function syncFromInflux(
     plans.push(plan);
     result.measurements.push(plan.done);
   }
-  // InfluxDB streams the next slices while DuckDB inserts and commits the current one.
-  const events = readAhead(readSlices(influx, o, plans, csv), o.readAheadRows, (event) =>
+  // InfluxDB streams the next slices while DuckDB inserts and commits the current one. The widest
+  // measurements go first: their inserts take longest, and the last slice's insert is the one that
+  // nothing overlaps.
+  const widestFirst = [...plans].sort((a, b) => b.numeric.length - a.numeric.length);
+  const events = readAhead(readSlices(influx, o, widestFirst, csv), o.readAheadRows, (event) =>
     event.kind === "series"
       ? event.series.values.length
       : event.kind === "csv"
@@ -372,6 +389,22 @@ interface CsvSpools {
   spools: Set<string>;
 }
 
+/**
+ * How long the next slice of a measurement spans after one of `spanMs` (from its first point)
+ * that held `values`: sliceMs for dense data; for sparse data long enough to hold about
+ * sliceValues at the same density (each query and commit costs the same whatever it holds: a day
+ * of a hall sensor is one slice, not 24), at most 24 × sliceMs.
+ */
+export function nextSliceMs(
+  o: Pick<SyncOptions, "sliceMs" | "sliceValues">,
+  values: number,
+  spanMs: number,
+): number {
+  if (values <= 0 || spanMs <= 0) return o.sliceMs;
+  const fitting = (o.sliceValues / values) * spanMs;
+  return Math.min(24 * o.sliceMs, Math.max(o.sliceMs, Math.floor(fitting)));
+}
+
 /** Every slice of every measurement, as InfluxDB answers it: slice, its series, end. */
 async function* readSlices(
   influx: SyncInflux,
@@ -384,6 +417,7 @@ async function* readSlices(
     let from = plan.from;
     if (from !== undefined && from >= to) continue;
     let lookUp = true;
+    let length = o.sliceMs;
     do {
       // Jump over stretches without points instead of committing an empty slice per sliceMs;
       // after a slice with points the next one most likely has some too: no need to ask.
@@ -393,7 +427,7 @@ async function* readSlices(
         measurement,
         table: plan.done.table,
         from: start,
-        to: next === undefined ? to : Math.min(to, next + o.sliceMs),
+        to: next === undefined ? to : Math.min(to, next + length),
         rowsIn: 0,
         rowsOut: 0,
         rowsReplaced: 0,
@@ -401,35 +435,44 @@ async function* readSlices(
       plan.done.from ??= start;
       yield { kind: "slice", plan, slice };
       const select = plan.record ? "*" : plan.numeric.map(quoteIdent).join(", ");
+      let points = 0;
       if (select !== "" && plan.csv && csv) {
         const query = `SELECT ${select} FROM ${quoteIdent(measurement)} WHERE ${rangeSql("time")} GROUP BY *`;
-        const spool = await spoolSlice(influx, query, plan, slice, o, csv);
-        if (spool.path !== "") yield { kind: "csv", spool };
-        lookUp = spool.points === 0;
+        for await (const spool of spoolSlice(influx, query, plan, slice, o, csv)) {
+          yield { kind: "csv", spool };
+          points += spool.points;
+        }
       } else if (select !== "") {
         const query = `SELECT ${select} FROM ${quoteIdent(measurement)} WHERE ${rangeSql("time")} GROUP BY *`;
-        let points = 0;
         for await (const series of seriesOf(influx, query, slice, o)) {
           points += series.values.length;
           yield { kind: "series", series };
         }
-        lookUp = points === 0;
       }
+      lookUp = points === 0;
+      length = nextSliceMs(
+        o,
+        plan.record ? points : points * plan.numeric.length,
+        slice.to - (next ?? start),
+      );
       yield { kind: "end" };
       from = slice.to;
     } while (from < to);
   }
 }
 
-/** A signal slice's CSV answer, streamed to a spool file. */
-async function spoolSlice(
+/**
+ * A signal slice's CSV answer, streamed to spool files of about `csvPartRows` rows each (DuckDB
+ * loads one while the next arrives); each is the caller's to remove once yielded.
+ */
+async function* spoolSlice(
   influx: SyncInflux,
   query: string,
   plan: MeasurementPlan,
   slice: SyncSlice,
   o: SyncOptions,
   csv: CsvSpools,
-): Promise<CsvSpool> {
+): AsyncGenerator<CsvSpool> {
   const queryCsv = influx.queryCsv?.bind(influx);
   if (!queryCsv) throw new Error("spoolSlice without queryCsv");
   const pieces = queryCsv(
@@ -437,14 +480,25 @@ async function spoolSlice(
     { from: new Date(slice.from), to: new Date(slice.to) },
     { chunkSize: o.chunkSize },
   );
-  try {
-    const spool = await spoolCsv(pieces, csv.directory, csvHeader(plan.numeric), () => {
+  const parts = spoolCsvParts(
+    pieces,
+    csv.directory,
+    csvHeader(plan.numeric),
+    () => {
       if (o.signal?.aborted) throw aborted(slice.measurement);
-    });
-    if (spool.path !== "") csv.spools.add(spool.path);
-    return spool;
-  } catch (error) {
-    throw wrapInflux(error);
+    },
+    o.csvPartRows,
+  );
+  for (;;) {
+    let next: IteratorResult<CsvSpool>;
+    try {
+      next = await parts.next();
+    } catch (error) {
+      throw wrapInflux(error);
+    }
+    if (next.done) return;
+    csv.spools.add(next.value.path);
+    yield next.value;
   }
 }
 
@@ -481,6 +535,8 @@ interface OpenSlice {
   writer:
     | { kind: "record"; writer: RecordWriter }
     | { kind: "signal"; stage: SignalStage; inserted: number; seriesIds: SeriesIds };
+  /** The slice was read again as JSON (a tag text the CSV could not tell apart): its CSV parts are dropped. */
+  readAsJson?: boolean;
 }
 
 async function beginSlice(
@@ -567,8 +623,20 @@ async function appendCsv(
 ): Promise<void> {
   const { plan, slice, writer } = open;
   if (writer.kind !== "signal") throw new Error("CSV answer for a record slice");
+  if (open.readAsJson) return;
   const parsed = spool.tags.map((text) => ({ text, tags: parseSeriesTags(text) }));
   if (parsed.some((p) => p.tags === undefined)) {
+    // The whole slice again, as JSON: what earlier CSV parts of it inserted goes first.
+    if (writer.inserted > 0) {
+      await warehouse.run(`DELETE FROM signal_value WHERE ${SIGNAL_RANGE_WHERE}`, {
+        measurement: slice.measurement,
+        from: BigInt(slice.from),
+        to: BigInt(slice.to),
+      });
+    }
+    writer.inserted = 0;
+    slice.rowsIn = 0;
+    open.readAsJson = true;
     const select = plan.numeric.map(quoteIdent).join(", ");
     const query = `SELECT ${select} FROM ${quoteIdent(plan.measurement)} WHERE ${rangeSql("time")} GROUP BY *`;
     for await (const series of seriesOf(influx, query, slice, o)) appendSeries(open, series);

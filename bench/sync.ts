@@ -22,6 +22,7 @@ import {
   servicesDown,
   servicesUp,
 } from "../services/index.ts";
+import { allCores, pin, splitCores } from "./cores.ts";
 
 /** Benchmark settings; one doc line per field. */
 export interface SyncBenchOptions {
@@ -33,6 +34,8 @@ export interface SyncBenchOptions {
   batchLines: number;
   /** Rows per chunk the sync asks InfluxDB for; default the sync's own default. */
   chunkSize: number | undefined;
+  /** Rows of a CSV answer DuckDB loads at a time; default the sync's own default. */
+  partRows: number | undefined;
 }
 
 export const DEFAULT_SYNC_BENCH: SyncBenchOptions = {
@@ -40,6 +43,7 @@ export const DEFAULT_SYNC_BENCH: SyncBenchOptions = {
   rounds: 3,
   batchLines: 5000,
   chunkSize: undefined,
+  partRows: undefined,
 };
 
 const HELP = `npm run bench:sync -- [options]
@@ -51,6 +55,7 @@ nitrogen 2 fields at 10 Hz, two hall sensors 2 fields at 1 Hz, profiler 3 fields
   --values N   signal values to load (default ${DEFAULT_SYNC_BENCH.values})
   --rounds N   rounds of export + sync; the best counts (default ${DEFAULT_SYNC_BENCH.rounds})
   --chunk-size N  rows per chunk the sync asks for (default: the sync's default)
+  --part-rows N   rows of an answer DuckDB loads at a time (default: the sync's default)
   --quick      smoke run: 200,000 values, 1 round
   --help`;
 
@@ -150,6 +155,7 @@ function parseOptions(argv: string[]): SyncBenchOptions | "help" {
       values: { type: "string" },
       rounds: { type: "string" },
       "chunk-size": { type: "string" },
+      "part-rows": { type: "string" },
       quick: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
@@ -167,6 +173,10 @@ function parseOptions(argv: string[]): SyncBenchOptions | "help" {
       values["chunk-size"] === undefined
         ? undefined
         : positiveInt("chunk-size", values["chunk-size"], 1),
+    partRows:
+      values["part-rows"] === undefined
+        ? undefined
+        : positiveInt("part-rows", values["part-rows"], 1),
   };
 }
 
@@ -358,61 +368,90 @@ async function run(options: SyncBenchOptions): Promise<void> {
     await exportCsv(url, "bench_sync", measurements, range, "identity");
 
     type Side = "client" | "curl" | "gzip" | "sync";
-    const rounds: Record<Side, Measured>[] = [];
     let values = 0;
-    for (let round = 1; round <= options.rounds; round++) {
-      process.stderr.write(`round ${round}/${options.rounds}\n`);
-      const client = await measured(influxdPid, () => exportCsvClient(influx, measurements, range));
-      const curl = await measured(influxdPid, () =>
-        exportCsvCurl(url, "bench_sync", measurements, range),
-      );
-      const gzip = await measured(influxdPid, () =>
-        exportCsv(url, "bench_sync", measurements, range, "gzip"),
-      );
-      const path = join(dir, `warehouse-${round}.duckdb`);
-      const sync = await measured(influxdPid, async () => {
-        const warehouse = await Warehouse.open(path);
-        try {
-          const result = await syncFromInflux(warehouse, influx, {
-            now: () => end,
-            safetyLagMs: 0,
-          });
-          if (result.rowsIn !== points)
-            throw new Error(`sync read ${result.rowsIn} points, ${points} were loaded`);
-          values = result.rowsOut;
-        } finally {
-          warehouse.close();
-        }
-        return undefined;
-      });
-      rmSync(path, { force: true });
-      rmSync(`${path}.wal`, { force: true });
-      rounds.push({ client, curl, gzip, sync });
-    }
-
-    const best = (key: Side) => Math.min(...rounds.map((r) => r[key].wallS));
-    const mid = (key: Side) => median(rounds.map((r) => r[key].wallS));
-    const cpu = (key: Side) => {
-      const r = rounds.find((x) => x[key].wallS === best(key)) as (typeof rounds)[number];
-      return `InfluxDB ${r[key].influxCpuS.toFixed(1)} s + bench ${r[key].benchCpuS.toFixed(1)} s CPU`;
+    /** The rounds of every side, and the report's rows for them under `title`. */
+    const measureRounds = async (title: string): Promise<string[]> => {
+      const rounds: Record<Side, Measured>[] = [];
+      for (let round = 1; round <= options.rounds; round++) {
+        process.stderr.write(`${title}: round ${round}/${options.rounds}\n`);
+        const client = await measured(influxdPid, () =>
+          exportCsvClient(influx, measurements, range),
+        );
+        const curl = await measured(influxdPid, () =>
+          exportCsvCurl(url, "bench_sync", measurements, range),
+        );
+        const gzip = await measured(influxdPid, () =>
+          exportCsv(url, "bench_sync", measurements, range, "gzip"),
+        );
+        const path = join(dir, `warehouse-${round}.duckdb`);
+        const sync = await measured(influxdPid, async () => {
+          const warehouse = await Warehouse.open(path);
+          try {
+            const result = await syncFromInflux(warehouse, influx, {
+              now: () => end,
+              safetyLagMs: 0,
+              ...(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }),
+              ...(options.partRows === undefined ? {} : { csvPartRows: options.partRows }),
+            });
+            if (result.rowsIn !== points)
+              throw new Error(`sync read ${result.rowsIn} points, ${points} were loaded`);
+            values = result.rowsOut;
+          } finally {
+            warehouse.close();
+          }
+          return undefined;
+        });
+        rmSync(path, { force: true });
+        rmSync(`${path}.wal`, { force: true });
+        rounds.push({ client, curl, gzip, sync });
+      }
+      const best = (key: Side) => Math.min(...rounds.map((r) => r[key].wallS));
+      const mid = (key: Side) => median(rounds.map((r) => r[key].wallS));
+      const cpu = (key: Side) => {
+        const r = rounds.find((x) => x[key].wallS === best(key)) as (typeof rounds)[number];
+        return `InfluxDB ${r[key].influxCpuS.toFixed(1)} s + bench ${r[key].benchCpuS.toFixed(1)} s CPU`;
+      };
+      const rate = (n: number, s: number) => `${Math.round(n / s).toLocaleString("en-US")}/s`;
+      const row = (label: string, key: Side) =>
+        `  ${label.padEnd(38)} best ${best(key).toFixed(2)} s (median ${mid(key).toFixed(2)} s)  ` +
+        `${rate(points, best(key))} points, ${rate(values, best(key))} values  [${cpu(key)}]`;
+      return [
+        `${title}:`,
+        row("InfluxDB CSV export, read by queryCsv", "client"),
+        row("InfluxDB CSV export, read by curl", "curl"),
+        row("InfluxDB CSV export (gzip, fetch)", "gzip"),
+        row("sync into a warehouse file", "sync"),
+        `  ratio sync / export: ${(best("client") / best("sync")).toFixed(2)} against the export read by queryCsv (goal 0.8), ` +
+          `${(best("curl") / best("sync")).toFixed(2)} against curl's, ` +
+          `${(best("gzip") / best("sync")).toFixed(2)} against the gzip one`,
+      ];
     };
-    const rate = (n: number, s: number) => `${Math.round(n / s).toLocaleString("en-US")}/s`;
-    const row = (label: string, key: Side) =>
-      `${label.padEnd(38)} best ${best(key).toFixed(2)} s (median ${mid(key).toFixed(2)} s)  ` +
-      `${rate(points, best(key))} points, ${rate(values, best(key))} values  [${cpu(key)}]`;
+
+    const shared = await measureRounds("every process on every core");
+    // Again with InfluxDB on cores of its own and the bench (the sync, its DuckDB threads, curl) on
+    // the others: on a small machine shared by both, the ratio above also measures who gets the CPU.
+    const cores = splitCores();
+    let split: string[] = ["(split cores skipped: one core, or no taskset)"];
+    if (cores !== undefined) {
+      pin(influxdPid, cores.database);
+      pin(process.pid, cores.rest);
+      try {
+        split = await measureRounds(
+          `InfluxDB on CPU ${cores.database}, the export's reader and the sync on CPU ${cores.rest}`,
+        );
+      } finally {
+        pin(influxdPid, allCores());
+        pin(process.pid, allCores());
+      }
+    }
     const out = [
       "",
       `tracebox sync benchmark — ${cpus().length} cores (${cpus()[0]?.model.trim() ?? "?"}), load average ${loadavg()
         .map((l) => l.toFixed(1))
         .join(" ")}`,
       `loaded ${points.toLocaleString("en-US")} points = ${values.toLocaleString("en-US")} values in ${(seconds / 3600).toFixed(2)} h of data (${load.wallS.toFixed(1)} s), ${options.rounds} rounds`,
-      row("InfluxDB CSV export, read by queryCsv", "client"),
-      row("InfluxDB CSV export, read by curl", "curl"),
-      row("InfluxDB CSV export (gzip, fetch)", "gzip"),
-      row("sync into a warehouse file", "sync"),
-      `ratio sync / export: ${(best("client") / best("sync")).toFixed(2)} against the export read by queryCsv (goal 0.8), ` +
-        `${(best("curl") / best("sync")).toFixed(2)} against curl's, ` +
-        `${(best("gzip") / best("sync")).toFixed(2)} against the gzip one`,
+      ...shared,
+      ...split,
       "",
     ];
     process.stdout.write(out.join("\n"));

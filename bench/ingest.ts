@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import { type LocalServicesOptions, servicesDown } from "../services/index.ts";
 import { runBenchCommand } from "./cli.ts";
 import { type BenchServices, startBenchServices } from "./context.ts";
-import { allCores, pin, splitCores } from "./cores.ts";
+import { withSplitCores } from "./cores.ts";
 import { settle } from "./database.ts";
 import { measureDirect } from "./direct.ts";
 import { findings } from "./findings.ts";
@@ -207,22 +207,17 @@ async function run(options: IngestBenchOptions): Promise<IngestBenchReport> {
     });
     // The batched workload again with InfluxDB on cores of its own: on a small machine shared by
     // all, the ratio above measures who gets the CPU as much as what the ingestor costs.
-    const cores = splitCores();
-    if (cores === undefined) {
-      process.stderr.write("one core or no taskset: the split-core measurement is skipped\n");
-    } else {
-      pin(services.influxdPid, cores.database);
-      for (const pid of [services.mosquittoPid, process.pid]) pin(pid, cores.rest);
-      try {
+    const split = await withSplitCores(
+      [services.influxdPid],
+      [services.mosquittoPid],
+      async (cores) => {
         await settle(services.influxdPid);
-        workloads.push(
-          await measureWorkload(services, options, forms[0] as Form, { kind: "split", ...cores }),
-        );
-      } finally {
-        for (const pid of [services.influxdPid, services.mosquittoPid, process.pid])
-          pin(pid, allCores());
-      }
-    }
+        return measureWorkload(services, options, forms[0] as Form, { kind: "split", ...cores });
+      },
+    );
+    if (split === undefined)
+      process.stderr.write("one core or no taskset: the split-core measurement is skipped\n");
+    else workloads.push(split.value);
     const ingestorEnv = Object.fromEntries(
       Object.entries(process.env).filter(
         (e): e is [string, string] => e[0].startsWith("TRACEBOX_INGEST_") && e[1] !== undefined,

@@ -22,7 +22,7 @@ import {
   servicesDown,
   servicesUp,
 } from "../services/index.ts";
-import { allCores, pin, splitCores } from "./cores.ts";
+import { withSplitCores } from "./cores.ts";
 
 /** Benchmark settings; one doc line per field. */
 export interface SyncBenchOptions {
@@ -430,20 +430,12 @@ async function run(options: SyncBenchOptions): Promise<void> {
     const shared = await measureRounds("every process on every core");
     // Again with InfluxDB on cores of its own and the bench (the sync, its DuckDB threads, curl) on
     // the others: on a small machine shared by both, the ratio above also measures who gets the CPU.
-    const cores = splitCores();
-    let split: string[] = ["(split cores skipped: one core, or no taskset)"];
-    if (cores !== undefined) {
-      pin(influxdPid, cores.database);
-      pin(process.pid, cores.rest);
-      try {
-        split = await measureRounds(
-          `InfluxDB on CPU ${cores.database}, the export's reader and the sync on CPU ${cores.rest}`,
-        );
-      } finally {
-        pin(influxdPid, allCores());
-        pin(process.pid, allCores());
-      }
-    }
+    const pinned = await withSplitCores([influxdPid], [], (cores) =>
+      measureRounds(
+        `InfluxDB on CPU ${cores.database}, the export's reader and the sync on CPU ${cores.rest}`,
+      ),
+    );
+    const split = pinned?.value ?? ["(split cores skipped: one core, or no taskset)"];
     const out = [
       "",
       `tracebox sync benchmark — ${cpus().length} cores (${cpus()[0]?.model.trim() ?? "?"}), load average ${loadavg()

@@ -156,6 +156,37 @@ describe("spoolCsvParts", () => {
     ).rejects.toThrow("aborted");
     expect(readdirSync(dir)).toEqual([]);
   });
+
+  it("removes the part it was writing when it fails after a MiB of it reached the disk", async () => {
+    const row = `m,"s=${"x".repeat(80)}",1,2\n`;
+    const piece = new TextEncoder().encode(row.repeat(1000));
+    async function* big() {
+      yield new TextEncoder().encode(`${header}\n`);
+      for (let i = 0; i < 20; i++) yield piece;
+    }
+    let n = 0;
+    let onDisk: string[] = [];
+    await expect(
+      (async () => {
+        for await (const part of spoolCsvParts(
+          big(),
+          dir,
+          header,
+          () => {
+            // ≈ 1.7 MB in: the first MiB has been written to the part's file.
+            if (++n === 20) {
+              onDisk = readdirSync(dir);
+              throw new Error("aborted");
+            }
+          },
+          Number.POSITIVE_INFINITY,
+        ))
+          rmSync(part.path);
+      })(),
+    ).rejects.toThrow("aborted");
+    expect(onDisk).toHaveLength(1);
+    expect(readdirSync(dir)).toEqual([]);
+  });
 });
 
 describe("CsvSeriesScanner", () => {

@@ -301,8 +301,8 @@ export async function* spoolCsvParts(
     if (checked < expected.length) throw new Error(`InfluxDB's CSV answer ended inside its header`);
     if (part) {
       const last = part;
-      part = undefined;
       const done = await last.finish();
+      part = undefined;
       // A part cut at the answer's very end holds the header only: nothing to load.
       if (done.points > 0 || !last.continued) yield done;
       else await rm(done.path, { force: true });

@@ -1,5 +1,10 @@
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { csvHeader } from "./csv-load.ts";
 import {
+  type SyncInflux,
   type SyncOptions,
   type SyncSlice,
   syncFromInflux,
@@ -399,5 +404,52 @@ describe("syncFromInflux", () => {
     ).rejects.toThrow("power cut");
     expect(seen).toEqual([2]);
     expect(await threads()).toBe(3);
+  });
+
+  it("closes InfluxDB's CSV answer and leaves no spool when an insert fails midway through it", async () => {
+    for (let i = 0; i < 10; i++) influx.write(oven(T - 10 * MINUTE + i * 1000, 240));
+    let closed = false;
+    const spoolDir = mkdtempSync(join(tmpdir(), "tracebox-sync-csv-"));
+    const file = await Warehouse.open(join(spoolDir, "w.duckdb"));
+    // A fake InfluxDB CSV answer (the fake has no CSV path) whose second row a DOUBLE cannot hold.
+    const csvInflux: SyncInflux = {
+      query: influx.query.bind(influx),
+      queryChunks: influx.queryChunks.bind(influx),
+      async *queryCsv(influxql: string) {
+        const fields = (/^SELECT (.*) FROM /.exec(influxql)?.[1] ?? "")
+          .split(", ")
+          .map((f) => f.replaceAll('"', ""));
+        const values = fields.map(() => "1").join(",");
+        try {
+          yield new TextEncoder().encode(
+            `${csvHeader(fields)}\nreflow,"line=L1,site=S1,station=oven",${T - MINUTE},${values}\n`,
+          );
+          yield new TextEncoder().encode(
+            `reflow,"line=L1,site=S1,station=oven",${T - MINUTE + 1},${fields.map(() => "hot").join(",")}\n`,
+          );
+          for (let i = 0; i < 5; i++)
+            yield new TextEncoder().encode(
+              `reflow,"line=L1,site=S1,station=oven",${T - MINUTE + 2 + i},${values}\n`,
+            );
+        } finally {
+          closed = true;
+        }
+      },
+    };
+    try {
+      await expect(
+        syncFromInflux(
+          file,
+          csvInflux,
+          options(T, { measurements: ["reflow"], csvPartRows: 1, readAheadRows: 1 }),
+        ),
+      ).rejects.toThrow(/"hot"/);
+      expect(closed).toBe(true);
+      expect(readdirSync(spoolDir).filter((name) => name.endsWith(".csv"))).toEqual([]);
+      expect(await file.all("SELECT count(*) AS n FROM signal")).toEqual([{ n: 0 }]);
+    } finally {
+      await file.close();
+      rmSync(spoolDir, { recursive: true, force: true });
+    }
   });
 });

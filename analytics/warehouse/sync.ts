@@ -42,7 +42,8 @@ export interface SyncOptions {
   /**
    * Values (points × fields) a slice of sparse data grows to: after a slice that held fewer, the
    * next spans as long as that many would take at the same density, up to 24 × sliceMs; default
-   * 1000000. Dense data keeps slices of sliceMs.
+   * 1000000. Dense data keeps slices of sliceMs (a slice grown over sparse data that turns dense
+   * holds more, at most 24 × sliceMs of it; the one after is back to sliceMs).
    */
   sliceValues: number;
   /** Rows per chunk InfluxDB sends; default 10000. */
@@ -489,16 +490,22 @@ async function* spoolSlice(
     },
     o.csvPartRows,
   );
-  for (;;) {
-    let next: IteratorResult<CsvSpool>;
-    try {
-      next = await parts.next();
-    } catch (error) {
-      throw wrapInflux(error);
+  try {
+    for (;;) {
+      let next: IteratorResult<CsvSpool>;
+      try {
+        next = await parts.next();
+      } catch (error) {
+        throw wrapInflux(error);
+      }
+      if (next.done) return;
+      csv.spools.add(next.value.path);
+      yield next.value;
     }
-    if (next.done) return;
-    csv.spools.add(next.value.path);
-    yield next.value;
+  } finally {
+    // When the consumer stops early (a failed insert, an abort), the parts' generator is paused at
+    // a yield: returning it closes InfluxDB's answer and removes the part it was filling.
+    await parts.return(undefined);
   }
 }
 

@@ -88,6 +88,11 @@ export class BrokerConnection {
       keepalive: 30,
       connectTimeout: 10_000,
       reconnectPeriod: options.reconnectPeriodMs,
+      // A refused CONNACK would otherwise end reconnecting for good: the 3.1.1 fallback below
+      // needs the next attempt, and a broker that is unavailable or busy for a while (CONNACK
+      // 3, 136, 137) must not leave the ingestor disconnected until it is restarted. Refused
+      // credentials at start fail fast instead (`start`).
+      reconnectOnConnackError: true,
       // Subscribed on every CONNACK below instead, which also covers an expired session.
       resubscribe: false,
       properties: {

@@ -30,6 +30,20 @@ function stationTopic(a: { site: string; line: string; station: string }): strin
  * the alert plus `active`: every alert raised at that station after this change, so the retained
  * message alone is the station's current state for a line controller that connects later.
  */
+/**
+ * Connects with MQTT 5, or with 3.1.1 when the broker refuses version 5 (CONNACK 1, "unacceptable
+ * protocol version", or 132): the sink uses nothing 3.1.1 lacks.
+ */
+async function connectWithFallback(url: string, options: IClientOptions): Promise<MqttClient> {
+  try {
+    return await mqtt.connectAsync(url, options);
+  } catch (error) {
+    const code = Number((error as { code?: unknown }).code);
+    if (options.protocolVersion !== 5 || (code !== 1 && code !== 132)) throw error;
+    return await mqtt.connectAsync(url, { ...options, protocolVersion: 4 });
+  }
+}
+
 export class MqttAlertSink implements AlertSink {
   readonly name = "mqtt";
   private readonly active = new Map<string, Map<string, ActiveAlert>>();
@@ -59,7 +73,7 @@ export class MqttAlertSink implements AlertSink {
       ...(options.cert ? { cert: readFileSync(options.cert) } : {}),
       ...(options.key ? { key: readFileSync(options.key) } : {}),
     };
-    const client = await mqtt.connectAsync(options.url, clientOptions);
+    const client = await connectWithFallback(options.url, clientOptions);
     const restored: ActiveAlert[] = [];
     const seen = new Map<string, Retained>();
     let last = Date.now();

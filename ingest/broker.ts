@@ -200,6 +200,15 @@ export class BrokerConnection {
     return sent;
   }
 
+  /**
+   * Drops the connection (mqtt.js reconnects after `reconnectPeriodMs`): the broker then delivers
+   * again every message of the session not yet acknowledged. PUBACKs held for the old connection
+   * are dropped by `release`.
+   */
+  redeliver(): void {
+    if (this.client.connected) this.client.stream.destroy();
+  }
+
   /** Stops taking new messages; those still arriving stay unacknowledged (redelivered later). */
   stopTaking(): void {
     this.taking = false;

@@ -141,6 +141,10 @@ async function assemble(
       deadLetter,
       metrics,
       release: (tokens) => broker?.release(tokens),
+      redeliver: () => {
+        metrics.commitFailures.inc();
+        broker?.redeliver();
+      },
       observe: (decoded, receivedAt) => {
         for (const point of decoded.points) alerts.monitor.observe(point);
         hooks.observe?.(decoded, receivedAt);

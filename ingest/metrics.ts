@@ -69,6 +69,11 @@ export class IngestMetrics {
     help: "1 while connected to the broker.",
     registers: [this.registry],
   });
+  readonly commitFailures = new Counter({
+    name: "tracebox_ingest_commit_failures_total",
+    help: "Batches that could be made durable neither in InfluxDB nor in the spool or dead-letter; their messages are delivered again after a reconnect.",
+    registers: [this.registry],
+  });
   readonly reconnects = new Counter({
     name: "tracebox_ingest_broker_reconnects_total",
     help: "Reconnections to the broker.",

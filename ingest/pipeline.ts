@@ -32,6 +32,12 @@ export interface PipelineParts {
   metrics: IngestMetrics;
   /** Sends the PUBACKs, in order. */
   release(tokens: readonly AckToken[]): void;
+  /**
+   * Drops the broker connection, so the broker delivers again what is unacknowledged: called when a
+   * batch could not be made durable, whose messages would otherwise hold their places in the
+   * broker's in-flight window until the next reconnect.
+   */
+  redeliver?(): void;
   /** Sees every accepted message as it arrives (alerts, visits); must not block. */
   observe?(decoded: Decoded, receivedAt: number): void;
   log: Logger;
@@ -176,11 +182,14 @@ export class Pipeline {
     const previous = this.released;
     const commit: Promise<void> = this.commit(batch, previous)
       .catch((error: unknown) => {
-        // Not acknowledged: the broker redelivers these messages after a reconnect or restart.
+        // Not acknowledged: the broker delivers these messages again after the reconnect asked
+        // for here (later batches of this connection are not acknowledged either: their tokens
+        // belong to the old connection, and they come again too; storing twice is idempotent).
         this.parts.log.error(
           { err: error },
-          "batch could not be made durable; its messages stay unacknowledged",
+          "batch could not be made durable; reconnecting so that the broker delivers it again",
         );
+        this.parts.redeliver?.();
       })
       .finally(() => {
         this.committing.delete(commit);
@@ -218,17 +227,28 @@ export class Pipeline {
         const reason = error instanceof InfluxError ? error.reason : "network";
         parts.metrics.writeErrors.inc({ reason });
         if (error instanceof InfluxError && !error.canRetry()) {
-          if (error.reason === "not_found") {
-            await parts.influx.ensureDatabase();
-            return this.storePoints(batch);
-          }
-          if (error.reason === "bad_request" || error.reason === "too_large") {
-            await this.isolate(
-              linesOf(batch),
-              (i) => batch.sources.find((source) => source.end > i)?.topic ?? "",
-              batch.letters,
+          try {
+            if (error.reason === "not_found") {
+              await parts.influx.ensureDatabase();
+              return await this.storePoints(batch);
+            }
+            if (error.reason === "bad_request" || error.reason === "too_large") {
+              await this.isolate(
+                linesOf(batch),
+                (i) => batch.sources.find((source) => source.end > i)?.topic ?? "",
+                batch.letters,
+              );
+              return;
+            }
+          } catch (failure) {
+            // InfluxDB failed while the database was being made or the batch split: the spool
+            // keeps the whole batch (points already written are written again: same series and
+            // times, so stored once), and its replay makes the database or splits it later.
+            parts.log.warn(
+              { message: (failure as Error).message },
+              "InfluxDB failed while handling a refused write; spooling to disk",
             );
-            return;
+            return this.spoolLines(linesOf(batch));
           }
         }
         parts.log.warn(

@@ -139,7 +139,7 @@ export const RESULT_MEASUREMENTS = new Set([
 ]);
 
 /** Prefixes of measurement families tracebox writes as results (as `ingest/contract/topic.ts` reserves them). */
-export const RESULT_MEASUREMENT_PREFIXES: readonly string[] = ["spc_"];
+export const RESULT_MEASUREMENT_PREFIXES: readonly string[] = ["spc_", "tracebox_"];
 
 /** Whether `measurement` holds tracebox's own results, which the sync leaves alone. */
 export function isResultMeasurement(measurement: string): boolean {

@@ -16,10 +16,12 @@ export const RESERVED_MEASUREMENTS: ReadonlySet<string> = new Set([
   "placement",
   "alert",
   "yield",
+  "defect_pareto",
   "risk",
+  "defect_driver",
 ]);
-/** Prefixes of measurement families tracebox writes (SPC results). */
-export const RESERVED_MEASUREMENT_PREFIXES: readonly string[] = ["spc_"];
+/** Prefixes of measurement families tracebox writes (SPC results; its own ledgers: ingest, jobs). */
+export const RESERVED_MEASUREMENT_PREFIXES: readonly string[] = ["spc_", "tracebox_"];
 
 const SEGMENT = /^[A-Za-z0-9_.-]{1,64}$/;
 const SIGNAL_CHANNEL = /^[a-z][a-z0-9_]{0,63}$/;

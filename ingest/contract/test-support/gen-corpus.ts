@@ -961,6 +961,12 @@ function topicCases(): InvalidCase[] {
     ["risk is written by tracebox", "risk"],
     ["spc results are written by tracebox", "spc_xbar"],
     ["spc prefix alone", "spc_"],
+    ["defect_pareto is written by tracebox", "defect_pareto"],
+    ["defect_driver is written by tracebox", "defect_driver"],
+    ["the ingestor's ledger is written by tracebox", "tracebox_ingest"],
+    ["the ingestor's rejections are written by tracebox", "tracebox_ingest_rejected"],
+    ["job runs are written by tracebox", "tracebox_job"],
+    ["tracebox prefix alone", "tracebox_"],
   ];
   for (const [name, channel] of badChannels) {
     topics.push([`channel ${name}`, `ems/plant-1/smt-1/st-1/${channel}`]);

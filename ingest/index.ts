@@ -15,4 +15,4 @@ export {
 export { IngestMetrics } from "./metrics.ts";
 export { Pipeline, type PipelineOptions } from "./pipeline.ts";
 export { selfMetricLines, startSelfMetrics } from "./self-metrics.ts";
-export { Spool } from "./spool.ts";
+export { Spool, SpoolFullError } from "./spool.ts";

@@ -185,6 +185,13 @@ export class Pipeline {
         // Not acknowledged: the broker delivers these messages again after the reconnect asked
         // for here (later batches of this connection are not acknowledged either: their tokens
         // belong to the old connection, and they come again too; storing twice is idempotent).
+        if (this.stopping) {
+          this.parts.log.warn(
+            { message: (error as Error).message },
+            "batch left unacknowledged at stop; the broker delivers it again after the restart",
+          );
+          return;
+        }
         this.parts.log.error(
           { err: error },
           "batch could not be made durable; reconnecting so that the broker delivers it again",
@@ -285,9 +292,7 @@ export class Pipeline {
 
   private async spoolLines(lines: string[]): Promise<void> {
     const { parts } = this;
-    const bytes = lines.reduce((n, l) => n + l.length + 1, 0);
-    // Full spool: wait without acknowledging, so the broker holds the rest (backpressure).
-    while (!parts.spool.fits(bytes)) await parts.spool.waitForSpace();
+    // Full spool: waits without acknowledging, so the broker holds the rest (backpressure).
     await parts.spool.append(lines);
     parts.metrics.pointsSpooled.inc(lines.length);
     parts.metrics.spoolBytes.set(parts.spool.bytes);
@@ -342,9 +347,13 @@ export class Pipeline {
     }
   }
 
-  /** Commits everything received so far; resolves when it is durable and acknowledged. */
+  /**
+   * Commits everything received so far; resolves when it is durable and acknowledged, or, for a
+   * batch that waits for room in a full spool, left unacknowledged (the broker keeps it).
+   */
   async flush(): Promise<void> {
     this.stopping = true;
+    this.parts.spool.stopWaiting();
     while (this.committing.size > 0 || this.pending.tokens.length > 0) {
       this.schedule();
       await Promise.all(this.committing);

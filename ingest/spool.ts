@@ -21,8 +21,11 @@ export class Spool {
   private seqs: number[] = [];
   private sizes = new Map<number, number>();
   private total = 0;
+  /** Bytes of appends being written: counted against the bound before they land. */
+  private reserved = 0;
   private nextSeq = 1;
-  private waiters: (() => void)[] = [];
+  private waiters: { wake: () => void; fail: (error: Error) => void }[] = [];
+  private stopped = false;
 
   private constructor(
     readonly dir: string,
@@ -62,30 +65,64 @@ export class Spool {
     return this.seqs.length === 0;
   }
 
-  /** Whether `bytes` more fit under the bound. An empty spool always takes one batch. */
-  fits(bytes: number): boolean {
-    return this.seqs.length === 0 || this.total + bytes <= this.maxBytes;
+  /**
+   * Whether `bytes` more fit under the bound, appends in progress counted (two batches that
+   * commit at once must not both take the last room). An empty spool always takes one batch.
+   */
+  private admits(bytes: number): boolean {
+    return (
+      (this.seqs.length === 0 && this.reserved === 0) ||
+      this.total + this.reserved + bytes <= this.maxBytes
+    );
   }
 
-  /** Resolves when space may have been freed (a batch was removed). */
-  waitForSpace(): Promise<void> {
-    return new Promise((resolve) => this.waiters.push(resolve));
+  private wakeWaiters(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const waiter of waiters) waiter.wake();
   }
 
   private path(seq: number): string {
     return join(this.dir, `${String(seq).padStart(16, "0")}.lp`);
   }
 
-  /** Durable when it resolves. */
+  /**
+   * Appends a batch; durable when it resolves. While the spool is full it waits for the replay to
+   * free room (the caller holds its messages unacknowledged meanwhile: backpressure); after
+   * `stopWaiting` it rejects instead.
+   */
   async append(lines: readonly string[]): Promise<number> {
-    const seq = this.nextSeq++;
     const text = `${lines.join("\n")}\n`;
     const size = Buffer.byteLength(text);
-    await writeDurably(this.path(seq), text);
-    this.seqs.push(seq);
+    while (!this.admits(size)) {
+      if (this.stopped) throw new SpoolFullError();
+      await new Promise<void>((wake, fail) => this.waiters.push({ wake, fail }));
+    }
+    this.reserved += size;
+    const seq = this.nextSeq++;
+    try {
+      await writeDurably(this.path(seq), text);
+    } catch (error) {
+      this.reserved -= size;
+      this.wakeWaiters();
+      throw error;
+    }
+    this.reserved -= size;
+    // In sequence order even when a later append lands first: the replay takes the lowest.
+    let at = this.seqs.length;
+    while (at > 0 && (this.seqs[at - 1] as number) > seq) at -= 1;
+    this.seqs.splice(at, 0, seq);
     this.sizes.set(seq, size);
     this.total += size;
     return seq;
+  }
+
+  /** Appends waiting for room fail from now on (a stopping ingestor leaves those messages to the broker). */
+  stopWaiting(): void {
+    this.stopped = true;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const waiter of waiters) waiter.fail(new SpoolFullError());
   }
 
   /** The oldest batch, or undefined when empty. */
@@ -102,8 +139,14 @@ export class Spool {
     this.seqs = this.seqs.filter((s) => s !== seq);
     this.total -= this.sizes.get(seq) ?? 0;
     this.sizes.delete(seq);
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const wake of waiters) wake();
+    this.wakeWaiters();
+  }
+}
+
+/** The spool is full and the ingestor is stopping: the batch stays unacknowledged, with the broker. */
+export class SpoolFullError extends Error {
+  constructor() {
+    super("spool full while stopping: the batch stays unacknowledged, the broker keeps it");
+    this.name = "SpoolFullError";
   }
 }

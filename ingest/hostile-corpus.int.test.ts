@@ -292,8 +292,8 @@ describe("the contract's rejection corpus through the real broker, pipeline and 
     expect(payloadMismatches((c) => !startsWithBom(c))).toEqual([]);
   });
 
-  // Product bug: DeadLetterFile decodes payloads with TextDecoder("utf-8", { fatal: true }), whose
-  // default ignoreBOM: false strips a leading U+FEFF, so the record is not the payload received.
+  // A leading U+FEFF must survive: TextDecoder("utf-8", { fatal: true }) strips it unless told
+  // ignoreBOM (an earlier DeadLetterFile lost it, and the record was not the payload received).
   it("keeps a payload that starts with a byte-order mark byte for byte", () => {
     expect(cases.some(startsWithBom)).toBe(true);
     expect(payloadMismatches(startsWithBom)).toEqual([]);

@@ -26,7 +26,10 @@ function run(command: string, args: string[], cwd: string): void {
   execFileSync(command, args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
 }
 
-/** A throw-away CA and a server certificate for 127.0.0.1 / localhost, as README.md shows. */
+/**
+ * A throw-away CA, a server certificate for 127.0.0.1 / localhost, as README.md shows, and a
+ * client certificate for the ingestor's account (CN = its user name).
+ */
 function makeCertificates(dir: string): void {
   const openssl = (args: string) => run("openssl", args.split(" "), dir);
   const ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
@@ -41,12 +44,19 @@ function makeCertificates(dir: string): void {
   openssl(
     "x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 2 -extfile server.ext",
   );
+  openssl(`req ${ec} -keyout client.key -out client.csr -subj /CN=${INGEST_USER}`);
+  writeFileSync(join(dir, "client.ext"), "extendedKeyUsage=clientAuth\n");
+  openssl(
+    "x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out client.crt -days 2 -extfile client.ext",
+  );
 }
 
 describe("tracebox ingest over TLS with the shipped ACL", () => {
   let dir: string;
   let broker: ChildProcess;
   let url: string;
+  /** A listener that wants a client certificate and takes its CN as the user name (ACL). */
+  let mtlsUrl: string;
   let ca: string;
   const passwords = { [INGEST_USER]: "ingest-secret-1", [STATION_USER]: "station-secret-2" };
   let ingestor: Ingestor | undefined;
@@ -75,6 +85,8 @@ describe("tracebox ingest over TLS with the shipped ACL", () => {
     run("mosquitto_passwd", ["-b", passwd, STATION_USER, passwords[STATION_USER]], dir);
     const port = await freePort();
     url = `mqtts://127.0.0.1:${port}`;
+    const mtlsPort = await freePort();
+    mtlsUrl = `mqtts://127.0.0.1:${mtlsPort}`;
     const conf = join(dir, "mosquitto.conf");
     writeFileSync(
       conf,
@@ -91,6 +103,12 @@ describe("tracebox ingest over TLS with the shipped ACL", () => {
         `cafile ${ca}`,
         `certfile ${join(dir, "server.crt")}`,
         `keyfile ${join(dir, "server.key")}`,
+        `listener ${mtlsPort} 127.0.0.1`,
+        `cafile ${ca}`,
+        `certfile ${join(dir, "server.crt")}`,
+        `keyfile ${join(dir, "server.key")}`,
+        "require_certificate true",
+        "use_identity_as_username true",
         "",
       ].join("\n"),
     );
@@ -225,6 +243,63 @@ describe("tracebox ingest over TLS with the shipped ACL", () => {
     return { error, dataDir: config.dataDir };
   }
 
+  it("connects with a client certificate instead of a password, and the ACL of its CN applies", async () => {
+    const { config } = await ingestTestConfig(
+      { mqttUrl: mtlsUrl, influxUrl: testServices().influxUrl },
+      {
+        TRACEBOX_TOPIC_PREFIX: "ems",
+        TRACEBOX_MQTT_CA: ca,
+        TRACEBOX_MQTT_CERT: join(dir, "client.crt"),
+        TRACEBOX_MQTT_KEY: join(dir, "client.key"),
+      },
+    );
+    const withCertificate = await startIngestor(config);
+    try {
+      const ts = Date.now() - 7_000;
+      const client = await station();
+      await client.publishAsync(...reading(ts, 245.4), { qos: 1 });
+      await client.endAsync();
+      const rows = await eventually(
+        () => influxRows(testServices().influxUrl, config.influxDb, "SELECT z1_top_c FROM reflow"),
+        (r) => r.some((row) => row.time === ts),
+      );
+      expect(rows.filter((row) => row.time === ts)).toEqual([{ time: ts, z1_top_c: 245.4 }]);
+    } finally {
+      await withCertificate.stop();
+    }
+    // The certificate's account may not forge station data either.
+    const forger = await mqtt.connectAsync(mtlsUrl, {
+      protocolVersion: 5,
+      clientId: `forger-${Math.random().toString(36).slice(2)}`,
+      ca: readFileSync(ca),
+      cert: readFileSync(join(dir, "client.crt")),
+      key: readFileSync(join(dir, "client.key")),
+      reconnectPeriod: 0,
+    });
+    const refused = await forger
+      .publishAsync(...reading(Date.now() - 6_000, 666), { qos: 1 })
+      .catch((e: unknown) => e);
+    await forger.endAsync();
+    expect(refused).toMatchObject({ code: 135 });
+    // Without a certificate the listener refuses the TLS handshake.
+    const anonymous = await mqtt
+      .connectAsync(mtlsUrl, {
+        protocolVersion: 5,
+        clientId: `nocert-${Math.random().toString(36).slice(2)}`,
+        ca: readFileSync(ca),
+        reconnectPeriod: 0,
+        connectTimeout: 5_000,
+      })
+      .then(
+        async (client) => {
+          await client.endAsync();
+          return "connected";
+        },
+        (e: unknown) => e,
+      );
+    expect(anonymous).toBeInstanceOf(Error);
+  });
+
   it("a wrong password stops startIngestor with the broker's refusal", async () => {
     const { error } = await startWithWrongPassword();
     // Mosquitto 2.0.11 answers MQTT 5 bad credentials with CONNACK 135, not 134.
@@ -232,10 +307,9 @@ describe("tracebox ingest over TLS with the shipped ACL", () => {
     expect(error).toMatchObject({ code: 135, message: "Connection refused: Not authorized" });
   });
 
-  // Product bug: startIngestor takes the data-dir lock, then starts the alert sink, whose own MQTT
-  // connection is refused first; that rejection skips the `unlock()` meant for a failed start, so
-  // ingest.lock stays behind with the pid of a process that is still alive, and another ingestor
-  // on that data dir is refused ("another ingestor (pid N) uses ...") for as long as it lives.
+  // startIngestor takes the data-dir lock before the alert sink connects; when that connection is
+  // refused, the lock must go too (an earlier version left ingest.lock behind with the pid of a
+  // live process, and no other ingestor could use the data dir while it lived).
   it("a refused start frees the data dir", async () => {
     const { error, dataDir } = await startWithWrongPassword();
     expect(error).toBeInstanceOf(Error);

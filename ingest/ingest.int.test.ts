@@ -1,5 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { parseInfluxSchemaDoc } from "../dashboards/storage-schema.ts";
 import { testServices } from "../test/index.ts";
 import { countPoints, eventually, ingestTestConfig, publisher } from "../test/ingest-harness.ts";
 import { type Ingestor, startIngestor } from "./index.ts";
@@ -268,6 +271,40 @@ describe("tracebox ingest, round trip through the real broker and database", () 
         destination: "OEM-A",
       },
     ]);
+
+    // What is stored is what docs/influx-schema.md says: each record measurement it documents was
+    // written by the messages above, with no tag or field the document does not name.
+    const documented = parseInfluxSchemaDoc(
+      readFileSync(resolve(import.meta.dirname, "../docs/influx-schema.md"), "utf8"),
+      "docs/influx-schema.md",
+    );
+    expect([...documented.keys()].sort()).toEqual([
+      "event",
+      "pack",
+      "placement",
+      "spi",
+      "spi_pad",
+      "test",
+      "test_defect",
+      "test_measurement",
+      "unit",
+    ]);
+    const stored = (await query(db, "SHOW MEASUREMENTS")).map((r) => r.name as string);
+    for (const [measurement, doc] of documented) {
+      expect(stored, measurement).toContain(measurement);
+      const tags = (await query(db, `SHOW TAG KEYS FROM "${measurement}"`)).map((r) => r.tagKey);
+      const fields = (await query(db, `SHOW FIELD KEYS FROM "${measurement}"`)).map(
+        (r) => r.fieldKey,
+      );
+      expect(
+        tags.filter((tag) => !doc.tags.has(tag as string)),
+        `${measurement} tags`,
+      ).toEqual([]);
+      expect(
+        fields.filter((f) => !doc.fields.has(f as string)),
+        `${measurement} fields`,
+      ).toEqual([]);
+    }
   });
 });
 

@@ -173,8 +173,9 @@ export class BrokerConnection {
           delete this.client.options.properties;
           return;
         }
-        // A broker that refuses the credentials will keep refusing: fail fast.
-        if ([4, 5, 134, 135].includes(code)) {
+        // A refused CONNACK that may pass (server unavailable, busy): keep trying. Any other
+        // refusal (credentials, client id, banned, …) will keep coming: fail fast.
+        if (Number.isFinite(code) && code > 0 && ![3, 136, 137].includes(code)) {
           this.client.end(true);
           reject(error);
         }
@@ -201,11 +202,14 @@ export class BrokerConnection {
   }
 
   /**
-   * Drops the connection (mqtt.js reconnects after `reconnectPeriodMs`): the broker then delivers
-   * again every message of the session not yet acknowledged. PUBACKs held for the old connection
-   * are dropped by `release`.
+   * Drops the connection of `epoch` (mqtt.js reconnects after `reconnectPeriodMs`): the broker then
+   * delivers again every message of the session not yet acknowledged. Nothing is acknowledged on
+   * that connection from here on (`release` drops its tokens), and a later connection is left
+   * alone: its messages come again anyway.
    */
-  redeliver(): void {
+  redeliver(epoch: number): void {
+    if (epoch !== this.epoch) return;
+    this.epoch += 1;
     if (this.client.connected) this.client.stream.destroy();
   }
 

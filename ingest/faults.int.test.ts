@@ -39,12 +39,13 @@ describe("tracebox ingest when a batch cannot be made durable", () => {
 
     // The commit fails, the ingestor reconnects, the broker delivers the batch again: it keeps
     // failing while the fault lasts.
-    await eventually(
+    const failures = await eventually(
       async () =>
         (await scrape(ingestor?.statusUrl ?? ""))("tracebox_ingest_commit_failures_total") ?? 0,
       (failures) => failures >= 2,
       20_000,
     );
+    expect(failures).toBeGreaterThanOrEqual(2);
     rmSync(blocked, { recursive: true });
 
     const records = await eventually(

@@ -21,7 +21,10 @@ export interface Ingestor {
   statusUrl: string;
   /** Live spec-limit alerts and the visits they use; SPC alerts go through its sinks too. */
   alerts: AlertService;
-  /** Graceful stop: takes no new messages, commits and acknowledges what it holds, disconnects. */
+  /**
+   * Graceful stop: takes no new messages, commits and acknowledges what it holds, disconnects. A
+   * batch still waiting for room in a full spool after 5 s stays unacknowledged: the broker keeps it.
+   */
   stop(): Promise<void>;
 }
 
@@ -141,10 +144,7 @@ async function assemble(
       deadLetter,
       metrics,
       release: (tokens) => broker?.release(tokens),
-      redeliver: () => {
-        metrics.commitFailures.inc();
-        broker?.redeliver();
-      },
+      redeliver: (epoch) => broker?.redeliver(epoch),
       observe: (decoded, receivedAt) => {
         for (const point of decoded.points) alerts.monitor.observe(point);
         hooks.observe?.(decoded, receivedAt);

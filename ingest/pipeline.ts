@@ -37,7 +37,7 @@ export interface PipelineParts {
    * batch could not be made durable, whose messages would otherwise hold their places in the
    * broker's in-flight window until the next reconnect.
    */
-  redeliver?(): void;
+  redeliver?(epoch: number): void;
   /** Sees every accepted message as it arrives (alerts, visits); must not block. */
   observe?(decoded: Decoded, receivedAt: number): void;
   log: Logger;
@@ -100,6 +100,9 @@ export class Pipeline {
   private stopping = false;
   private roomWaiters: (() => void)[] = [];
   private readonly maxCommits: number;
+  /** Commits failed in a row (reset by one that succeeds): the redelivery's backoff. */
+  private failures = 0;
+  private readonly redeliveries = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly options: PipelineOptions,
@@ -185,6 +188,8 @@ export class Pipeline {
         // Not acknowledged: the broker delivers these messages again after the reconnect asked
         // for here (later batches of this connection are not acknowledged either: their tokens
         // belong to the old connection, and they come again too; storing twice is idempotent).
+        this.parts.metrics.inFlight.dec(batch.tokens.length);
+        this.parts.metrics.commitFailures.inc();
         if (this.stopping) {
           this.parts.log.warn(
             { message: (error as Error).message },
@@ -192,11 +197,22 @@ export class Pipeline {
           );
           return;
         }
+        // While the fault lasts, each redelivery fails again: back off (1 s, 2 s, … 30 s)
+        // rather than drop the connection once a second.
+        this.failures += 1;
+        const delayMs = Math.min(30_000, 1000 * 2 ** (this.failures - 1));
         this.parts.log.error(
-          { err: error },
+          { err: error, retryInMs: delayMs },
           "batch could not be made durable; reconnecting so that the broker delivers it again",
         );
-        this.parts.redeliver?.();
+        const epoch = batch.tokens[0]?.epoch;
+        if (epoch !== undefined) {
+          const timer = setTimeout(() => {
+            this.redeliveries.delete(timer);
+            if (!this.stopping) this.parts.redeliver?.(epoch);
+          }, delayMs);
+          this.redeliveries.add(timer);
+        }
       })
       .finally(() => {
         this.committing.delete(commit);
@@ -215,13 +231,15 @@ export class Pipeline {
     // Durable now; acknowledged only after every earlier batch, as MQTT wants PUBACKs in order.
     await previous;
     parts.release(batch.tokens);
+    this.failures = 0;
     parts.metrics.inFlight.dec(batch.tokens.length);
     parts.metrics.messages.inc({ outcome: "written" }, batch.written);
     parts.metrics.messages.inc({ outcome: "rejected" }, batch.rejected);
     parts.metrics.batchPoints.observe(batch.points);
   }
 
-  private async storePoints(batch: Batch): Promise<void> {
+  /** `retried`: after a 404 the database was made and this is the write again (once, then the spool). */
+  private async storePoints(batch: Batch, retried = false): Promise<void> {
     const { parts } = this;
     if (parts.spool.isEmpty()) {
       const end = parts.metrics.writeSeconds.startTimer();
@@ -235,9 +253,9 @@ export class Pipeline {
         parts.metrics.writeErrors.inc({ reason });
         if (error instanceof InfluxError && !error.canRetry()) {
           try {
-            if (error.reason === "not_found") {
+            if (error.reason === "not_found" && !retried) {
               await parts.influx.ensureDatabase();
-              return await this.storePoints(batch);
+              return await this.storePoints(batch, true);
             }
             if (error.reason === "bad_request" || error.reason === "too_large") {
               await this.isolate(
@@ -353,10 +371,18 @@ export class Pipeline {
    */
   async flush(): Promise<void> {
     this.stopping = true;
-    this.parts.spool.stopWaiting();
-    while (this.committing.size > 0 || this.pending.tokens.length > 0) {
-      this.schedule();
-      await Promise.all(this.committing);
+    for (const timer of this.redeliveries) clearTimeout(timer);
+    this.redeliveries.clear();
+    // A batch waiting for room in a full spool gets a few seconds (a replay may be freeing room),
+    // then is left to the broker.
+    const giveUp = setTimeout(() => this.parts.spool.stopWaiting(), 5000);
+    try {
+      while (this.committing.size > 0 || this.pending.tokens.length > 0) {
+        this.schedule();
+        await Promise.all(this.committing);
+      }
+    } finally {
+      clearTimeout(giveUp);
     }
   }
 

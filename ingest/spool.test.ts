@@ -54,6 +54,18 @@ describe("Spool", () => {
     await expect(spool.append(batch(1, "late"))).rejects.toBeInstanceOf(SpoolFullError);
   });
 
+  it("is not empty while a batch is being spooled, and the replay waits for an older one still being written", async () => {
+    const spool = await Spool.open(dir, 1 << 30);
+    const older = spool.append(batch(20_000, "a"));
+    const newer = spool.append(batch(1, "b"));
+    expect(spool.isEmpty()).toBe(false);
+    await newer;
+    // The small one usually lands first; while the large one is written, nothing is replayed.
+    if (spool.batches === 1) expect(await spool.oldest()).toBeUndefined();
+    await older;
+    expect((await spool.oldest())?.lines[0]).toContain("s=a");
+  });
+
   it("reopens with what was spooled, in order, and drops a half-written temp file", async () => {
     const spool = await Spool.open(dir, 1 << 20);
     await spool.append(batch(2, "x"));

@@ -26,6 +26,8 @@ export class Spool {
   private nextSeq = 1;
   private waiters: { wake: () => void; fail: (error: Error) => void }[] = [];
   private stopped = false;
+  /** Seqs of appends still being written: the replay waits for the lowest of them. */
+  private readonly writing = new Set<number>();
 
   private constructor(
     readonly dir: string,
@@ -61,8 +63,9 @@ export class Spool {
     return this.seqs.length;
   }
 
+  /** Nothing spooled and nothing being spooled: a new batch may go straight to InfluxDB. */
   isEmpty(): boolean {
-    return this.seqs.length === 0;
+    return this.seqs.length === 0 && this.writing.size === 0;
   }
 
   /**
@@ -100,14 +103,16 @@ export class Spool {
     }
     this.reserved += size;
     const seq = this.nextSeq++;
+    this.writing.add(seq);
     try {
       await writeDurably(this.path(seq), text);
     } catch (error) {
-      this.reserved -= size;
       this.wakeWaiters();
       throw error;
+    } finally {
+      this.reserved -= size;
+      this.writing.delete(seq);
     }
-    this.reserved -= size;
     // In sequence order even when a later append lands first: the replay takes the lowest.
     let at = this.seqs.length;
     while (at > 0 && (this.seqs[at - 1] as number) > seq) at -= 1;
@@ -125,10 +130,14 @@ export class Spool {
     for (const waiter of waiters) waiter.fail(new SpoolFullError());
   }
 
-  /** The oldest batch, or undefined when empty. */
+  /**
+   * The oldest batch, or undefined when empty, or while an older one than the oldest spooled is
+   * still being written (then the replay comes back for both in order).
+   */
   async oldest(): Promise<SpoolEntry | undefined> {
     const seq = this.seqs[0];
     if (seq === undefined) return undefined;
+    for (const pending of this.writing) if (pending < seq) return undefined;
     const text = await readFile(this.path(seq), "utf8");
     const lines = text.split("\n").filter((l) => l.length > 0);
     return { seq, lines, bytes: this.sizes.get(seq) ?? 0 };

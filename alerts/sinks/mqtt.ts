@@ -26,11 +26,6 @@ function stationTopic(a: { site: string; line: string; station: string }): strin
 }
 
 /**
- * Publishes each alert retained at `tracebox/alert/<site>/<line>/<station>`, QoS 1. The payload is
- * the alert plus `active`: every alert raised at that station after this change, so the retained
- * message alone is the station's current state for a line controller that connects later.
- */
-/**
  * Connects with MQTT 5, or with 3.1.1 when the broker refuses version 5 (CONNACK 1, "unacceptable
  * protocol version", or 132): the sink uses nothing 3.1.1 lacks.
  */
@@ -44,6 +39,11 @@ async function connectWithFallback(url: string, options: IClientOptions): Promis
   }
 }
 
+/**
+ * Publishes each alert retained at `tracebox/alert/<site>/<line>/<station>`, QoS 1. The payload is
+ * the alert plus `active`: every alert raised at that station after this change, so the retained
+ * message alone is the station's current state for a line controller that connects later.
+ */
 export class MqttAlertSink implements AlertSink {
   readonly name = "mqtt";
   private readonly active = new Map<string, Map<string, ActiveAlert>>();
@@ -66,6 +66,8 @@ export class MqttAlertSink implements AlertSink {
       protocolVersion: 5,
       clean: true,
       reconnectPeriod: 1000,
+      // A broker restarting may refuse a CONNACK or two (unavailable, busy): keep reconnecting.
+      reconnectOnConnackError: true,
       connectTimeout: 10_000,
       ...(options.username ? { username: options.username } : {}),
       ...(options.password ? { password: options.password } : {}),

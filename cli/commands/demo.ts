@@ -29,6 +29,23 @@ function exampleSections(): Record<string, unknown> {
   return loadConfig({ env: { TRACEBOX_CONFIG: file } }).config.sections;
 }
 
+/**
+ * The jobs section with the sync's late-arrival window over the whole simulated span: the demo
+ * replays past hours in seconds, so readings keep arriving with timestamps far behind the sync's
+ * watermark, which a live line never does.
+ */
+function lookBackOver(jobs: unknown, spanMs: number): Record<string, unknown> {
+  const section = (typeof jobs === "object" && jobs !== null ? jobs : {}) as Record<
+    string,
+    unknown
+  >;
+  const sync = (
+    typeof section.sync === "object" && section.sync !== null ? section.sync : {}
+  ) as Record<string, unknown>;
+  const window = Math.max(Number(sync.lateWindowMs ?? 0), Math.ceil(spanMs + 10 * 60_000));
+  return { ...section, sync: { ...sync, lateWindowMs: window } };
+}
+
 /** Four significant digits: 0.19399999999999995 reads 0.194. */
 function num(value: number): string {
   return String(Number(value.toPrecision(4)));
@@ -142,16 +159,22 @@ export const demoCommand: CommandModule = (program) => {
     )
     .option("--seed <n>", "simulator seed (same seed, same line)", "7")
     .action(async (opts: DemoOptions) => {
+      const durationS = positive("duration", opts.duration);
+      const speed = positive("speed", opts.speed);
+      // Simulated time runs `speed` times faster than the clock, so it starts in the past and ends now:
+      // every reading lies inside the ingestor's accepted time window.
+      const simulatedMs = durationS * 1000 * speed;
+      // The line drains after the last board is loaded: start early enough that it also ends in the past.
+      const leadMs = 45 * 60_000;
       const loaded = loadConfig();
+      const sections = { ...exampleSections(), ...loaded.config.sections };
       const config: Config = {
         ...loaded.config,
         // The narration is the demo's output: routine logs only when asked for.
         logLevel: loaded.sources.logLevel === "default" ? "warn" : loaded.config.logLevel,
-        sections: { ...exampleSections(), ...loaded.config.sections },
+        sections: { ...sections, jobs: lookBackOver(sections.jobs, simulatedMs + leadMs) },
       };
       const say = (line: string) => process.stdout.write(`${line}\n`);
-      const durationS = positive("duration", opts.duration);
-      const speed = positive("speed", opts.speed);
       const scenarios = (
         opts.scenario.length > 0 ? opts.scenario : ["humidity", "o2-rise"]
       ) as ScenarioName[];
@@ -195,11 +218,7 @@ export const demoCommand: CommandModule = (program) => {
       });
       await watcher.subscribeAsync(`${ALERT_ROOT}/#`, { qos: 1 });
 
-      // Simulated time runs `speed` times faster than the clock, so it starts in the past and ends now:
-      // every reading lies inside the ingestor's accepted time window.
-      const simulatedMs = durationS * 1000 * speed;
-      // The line drains after the last board is loaded: start early enough that it also ends in the past.
-      const start = Date.now() - simulatedMs - 45 * 60_000;
+      const start = Date.now() - simulatedMs - leadMs;
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.once("SIGINT", onSignal);

@@ -22,9 +22,20 @@ export interface JobContext {
   jobs: JobsSection & { schedules: Record<JobName, string> };
   /** Sends an alert (an SPC violation, a high-risk unit) through the live alerts' sinks. */
   sendAlert(alert: Alert): void;
+  /**
+   * Runs `work` alone among all lanes' work of the same `key`: two lanes replacing the same tables
+   * at once would fail on DuckDB's catalog write-write conflict.
+   */
+  exclusive<T>(key: string, work: () => Promise<T>): Promise<T>;
 }
 
+/** What rebuilds the per-unit feature tables (the features job, and predict before it trains). */
+const UNIT_FEATURES = "unit-features";
+
 type JobFactory = (schedule: string) => Job<JobContext>;
+
+/** The lane of the long daily jobs: beside the live one (sync, spc, features, yield), not before it. */
+export const NIGHTLY_LANE = "nightly";
 
 /** Every job tracebox runs; adding one is one entry here. */
 export const JOB_CATALOG: Partial<Record<JobName, JobFactory>> = {
@@ -61,13 +72,14 @@ export const JOB_CATALOG: Partial<Record<JobName, JobFactory>> = {
     name: "features",
     schedule,
     async run(ctx) {
-      const built = await buildUnitFeatures(ctx.warehouse);
+      const built = await ctx.exclusive(UNIT_FEATURES, () => buildUnitFeatures(ctx.warehouse));
       return { rowsIn: built.units, rowsOut: built.units };
     },
   }),
   archive: (schedule) => ({
     name: "archive",
     schedule,
+    lane: NIGHTLY_LANE,
     async run(ctx) {
       const days = ctx.jobs.archive?.olderThanDays;
       const result = await archiveOlderThan(
@@ -81,9 +93,10 @@ export const JOB_CATALOG: Partial<Record<JobName, JobFactory>> = {
   predict: (schedule) => ({
     name: "predict",
     schedule,
+    lane: NIGHTLY_LANE,
     async run(ctx) {
       // Trained on the freshest per-unit features.
-      await buildUnitFeatures(ctx.warehouse);
+      await ctx.exclusive(UNIT_FEATURES, () => buildUnitFeatures(ctx.warehouse));
       const startedAt = Date.now();
       const threshold = ctx.jobs.predict?.riskThreshold;
       const result = await runPredict({

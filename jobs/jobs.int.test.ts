@@ -129,5 +129,22 @@ describe("tracebox jobs over a simulated line, against the real InfluxDB", () =>
       `SELECT count("rows_out") AS n FROM "tracebox_job"`,
     );
     expect(jobPoints[0]?.n).toBe(5);
+
+    // The nightly lane beside the live one, on its own connection, all at once: predict and the
+    // features job both rebuild the feature tables (one waits for the other, or DuckDB would
+    // refuse the second with a catalog write-write conflict), archive and sync both delete rows.
+    const together = await Promise.all(
+      ["predict", "features", "archive", "sync"].map((name) => jobs?.scheduler.runNow(name)),
+    );
+    expect(together.map((r) => [r?.job, r?.status, r?.error])).toEqual([
+      ["predict", "ok", undefined],
+      ["features", "ok", undefined],
+      ["archive", "ok", undefined],
+      ["sync", "ok", undefined],
+    ]);
+    const [predictRun, featuresRun] = together;
+    // Side by side: the live features run started before the nightly predict had ended.
+    expect(featuresRun?.startedAt).toBeLessThan(predictRun?.endedAt as number);
+    expect((await warehouse.all<{ n: number }>("SELECT count(*) AS n FROM job_run"))[0]?.n).toBe(9);
   });
 });

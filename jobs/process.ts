@@ -6,7 +6,7 @@ import { parseSpcSection } from "../analytics/spc-job/index.ts";
 import { Warehouse } from "../analytics/warehouse/index.ts";
 import { type Config, createLogger, startStatusServer } from "../config/index.ts";
 import { createInfluxClient, influxOptionsFrom } from "../influx/index.ts";
-import { JOB_CATALOG, type JobContext } from "./catalog.ts";
+import { JOB_CATALOG, type JobContext, NIGHTLY_LANE } from "./catalog.ts";
 import { type JobName, parseJobsSection } from "./config.ts";
 import { Scheduler } from "./scheduler.ts";
 import type { Job, JobRun } from "./types.ts";
@@ -74,20 +74,36 @@ export async function startJobs(
   const jobs = names.map((n) =>
     (JOB_CATALOG[n] as NonNullable<(typeof JOB_CATALOG)[JobName]>)(section.schedules[n]),
   );
+  const held = new Map<string, Promise<unknown>>();
   const context: JobContext = {
     warehouse,
     influx,
     config,
     jobs: section,
     sendAlert: (alert) => (alerts ? alerts.send(alert) : log.warn({ alert }, "alert with no sink")),
+    exclusive(key, work) {
+      const run = (held.get(key) ?? Promise.resolve()).then(work, work);
+      held.set(
+        key,
+        run.catch(() => undefined),
+      );
+      return run;
+    },
   };
+  // The nightly jobs get a connection of their own: their transactions run beside the live ones.
+  const nightly = jobs.some((j) => j.lane === NIGHTLY_LANE)
+    ? { ...context, warehouse: await warehouse.connect() }
+    : context;
+  const contextFor = (job: Job<JobContext>) => (job.lane === NIGHTLY_LANE ? nightly : context);
   const scheduler = new Scheduler<JobContext>({
     jobs,
     context,
+    contextFor,
     registry,
     log,
-    async record(run) {
-      await warehouse.run(
+    async record(run, job) {
+      // On the job's own connection: the other lane may be inside a transaction on its one.
+      await contextFor(job).warehouse.run(
         "INSERT INTO job_run (job, started_at, ended_at, rows_in, rows_out, status, error) VALUES ($job, $started, $ended, $in, $out, $status, $error)",
         {
           job: run.job,
@@ -142,6 +158,7 @@ export async function startJobs(
       await scheduler.stop();
       await status?.close();
       await alerts?.stop();
+      if (nightly !== context) nightly.warehouse.close();
       warehouse.close();
     },
   };

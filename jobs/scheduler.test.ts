@@ -110,6 +110,51 @@ describe("Scheduler", () => {
     expect(started).toEqual(["sync@10000", "features@20000", "sync@20700"]);
   });
 
+  it("runs the lanes side by side: a long nightly job does not hold up the live ones", async () => {
+    const spans: Record<string, [number, number][]> = {};
+    const job = (name: string, ms: number, schedule: string, lane?: string): Job => ({
+      name,
+      schedule,
+      ...(lane ? { lane } : {}),
+      run: async () => {
+        const start = Date.now() % 60_000;
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        spans[name] = [...(spans[name] ?? []), [start, Date.now() % 60_000]];
+        return { rowsIn: 0, rowsOut: 0 };
+      },
+    });
+    const contexts: string[] = [];
+    const scheduler = new Scheduler<{ lane: string }>({
+      jobs: [
+        job("predict", 25_000, "2 * * * * *", "nightly"),
+        job("sync", 1000, "*/10 * * * * *"),
+        job("spc", 500, "5-59/10 * * * * *"),
+      ],
+      context: { lane: "live" },
+      contextFor: (j) => {
+        contexts.push(`${j.name}:${j.lane ?? "live"}`);
+        return { lane: j.lane ?? "live" };
+      },
+      registry: new Registry(),
+      log,
+    });
+    scheduler.start();
+    await vi.advanceTimersByTimeAsync(29_000);
+    await scheduler.stop();
+    // predict runs 2 s → 27 s; the live jobs keep their own cadence meanwhile, one at a time.
+    expect(spans.predict).toEqual([[2000, 27_000]]);
+    expect(spans.sync).toEqual([
+      [10_000, 11_000],
+      [20_000, 21_000],
+    ]);
+    expect(spans.spc).toEqual([
+      [5000, 5500],
+      [15_000, 15_500],
+      [25_000, 25_500],
+    ]);
+    expect(new Set(contexts)).toEqual(new Set(["predict:nightly", "sync:live", "spc:live"]));
+  });
+
   it("stop() drops the jobs still waiting for their turn", async () => {
     const ran: string[] = [];
     const job = (name: string, ms: number): Job => ({

@@ -8,26 +8,30 @@ export interface SchedulerOptions<Context> {
   context: Context;
   registry: Registry;
   log: Logger;
+  /** The context of one job, when lanes differ (their own warehouse connection); default `context`. */
+  contextFor?(job: Job<Context>): Context;
   /** Stores each finished run (the warehouse `job_run` table); a failure to record is logged, not fatal. */
-  record?(run: JobRun): Promise<void>;
+  record?(run: JobRun, job: Job<Context>): Promise<void>;
   /** Clock, epoch ms; default Date.now. */
   now?: () => number;
 }
 
 /**
- * Runs jobs on their cron schedules, one at a time: they share the warehouse's one DuckDB
- * connection, and two transactions on one connection are one transaction (at second 20 the
- * features job and the sync used to start together and both failed). A job whose tick comes while
- * another runs waits its turn, in tick order. A job never overlaps itself (a tick that finds it
- * running or waiting is skipped and counted); a failing job does not stop the others; `stop()`
- * stops the schedules, lets the running job finish and drops the waiting ones.
+ * Runs jobs on their cron schedules, one at a time per lane (`Job.lane`, default "live"): the jobs
+ * of a lane share one DuckDB connection, and two transactions on one connection are one
+ * transaction (at second 20 the features job and the sync used to start together and both
+ * failed). A job whose tick comes while another of its lane runs waits its turn, in tick order;
+ * lanes run side by side, so the nightly archive and predict do not hold up the live sync and SPC.
+ * A job never overlaps itself (a tick that finds it running or waiting is skipped and counted); a
+ * failing job does not stop the others; `stop()` stops the schedules, lets the running jobs finish
+ * and drops the waiting ones.
  */
 export class Scheduler<Context> {
   private readonly tasks: ScheduledTask[] = [];
   /** Jobs running or waiting for their turn. */
   private readonly running = new Map<string, Promise<JobRun>>();
-  /** Settles when the last job queued so far has finished: the next one waits for it. */
-  private turn: Promise<unknown> = Promise.resolve();
+  /** Per lane, settles when the last job queued so far has finished: the next one waits for it. */
+  private readonly turns = new Map<string, Promise<unknown>>();
   /** Runs asked for so far, and how many of the first ones `stop()` dropped if still waiting. */
   private asked = 0;
   private droppedBefore = 0;
@@ -117,12 +121,13 @@ export class Scheduler<Context> {
         status: "skipped-overlap",
       });
     }
-    const previous = this.turn;
+    const lane = job.lane ?? "live";
+    const previous = this.turns.get(lane) ?? Promise.resolve();
     const ticket = this.asked++;
     const go = () => (ticket < this.droppedBefore ? this.dropped(job) : this.execute(job));
     // Whatever became of the run before, this one gets its turn.
     const run = previous.then(go, go).finally(() => this.running.delete(name));
-    this.turn = run;
+    this.turns.set(lane, run);
     this.running.set(name, run);
     return run;
   }
@@ -149,7 +154,7 @@ export class Scheduler<Context> {
     let run: JobRun;
     try {
       const result: JobResult = await job.run({
-        ...this.options.context,
+        ...(this.options.contextFor?.(job) ?? this.options.context),
         log: log.child({ job: job.name }),
         signal: this.abort.signal,
       });
@@ -190,7 +195,7 @@ export class Scheduler<Context> {
     }
     this.runs.inc({ job: job.name, status: run.status });
     try {
-      await this.options.record?.(run);
+      await this.options.record?.(run, job);
     } catch (error) {
       log.warn({ job: job.name, message: (error as Error).message }, "job run not recorded");
     }

@@ -11,6 +11,12 @@ export interface Job<Context = unknown> {
   name: string;
   /** node-cron expression; six fields means the first one is seconds. */
   schedule: string;
+  /**
+   * Jobs of one lane run one at a time, on that lane's own warehouse connection; lanes run side by
+   * side. Default "live" (sync, spc, features, yield: the 30 s path); the long nightly jobs have a
+   * lane of their own, so the live path does not wait for them.
+   */
+  lane?: string;
   run(ctx: Context & { log: Logger; signal: AbortSignal }): Promise<JobResult>;
 }
 

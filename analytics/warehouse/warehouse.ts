@@ -16,7 +16,18 @@ export class Warehouse {
     readonly instance: DuckDBInstance,
     readonly connection: DuckDBConnection,
     readonly path: string,
+    /** False for a second connection (`connect`): closing it leaves the instance open. */
+    private readonly ownsInstance = true,
   ) {}
+
+  /**
+   * Another connection to the same warehouse, in this process: its transactions are its own, so
+   * work on it runs beside work on this one (DuckDB resolves concurrent transactions; two touching
+   * the same rows conflict). Close it before the warehouse it came from.
+   */
+  async connect(): Promise<Warehouse> {
+    return new Warehouse(this.instance, await this.instance.connect(), this.path, false);
+  }
 
   /** Opens (creating when missing) the warehouse at `path`, or in memory for `:memory:`. */
   static async open(path: string): Promise<Warehouse> {
@@ -64,7 +75,7 @@ export class Warehouse {
 
   close(): void {
     this.connection.closeSync();
-    this.instance.closeSync();
+    if (this.ownsInstance) this.instance.closeSync();
   }
 }
 

@@ -24,9 +24,15 @@ export interface JobContext {
   sendAlert(alert: Alert): void;
   /**
    * Runs `work` alone among all lanes' work of the same `key`: two lanes replacing the same tables
-   * at once would fail on DuckDB's catalog write-write conflict.
+   * at once would fail on DuckDB's catalog write-write conflict. With `ifFree`, resolves undefined
+   * at once instead of waiting when another holds the key (a live job must not wait for a nightly one).
    */
   exclusive<T>(key: string, work: () => Promise<T>): Promise<T>;
+  exclusive<T>(
+    key: string,
+    work: () => Promise<T>,
+    options: { ifFree: true },
+  ): Promise<T | undefined>;
 }
 
 /** What rebuilds the per-unit feature tables (the features job, and predict before it trains). */
@@ -72,7 +78,15 @@ export const JOB_CATALOG: Partial<Record<JobName, JobFactory>> = {
     name: "features",
     schedule,
     async run(ctx) {
-      const built = await ctx.exclusive(UNIT_FEATURES, () => buildUnitFeatures(ctx.warehouse));
+      // While predict rebuilds the same tables (nightly), this tick is skipped rather than have
+      // the live lane wait for it: that build brings the tables up to date as well.
+      const built = await ctx.exclusive(UNIT_FEATURES, () => buildUnitFeatures(ctx.warehouse), {
+        ifFree: true,
+      });
+      if (built === undefined) {
+        ctx.log.info("feature tables being rebuilt by another job; skipped");
+        return { rowsIn: 0, rowsOut: 0 };
+      }
       return { rowsIn: built.units, rowsOut: built.units };
     },
   }),
@@ -99,12 +113,15 @@ export const JOB_CATALOG: Partial<Record<JobName, JobFactory>> = {
       await ctx.exclusive(UNIT_FEATURES, () => buildUnitFeatures(ctx.warehouse));
       const startedAt = Date.now();
       const threshold = ctx.jobs.predict?.riskThreshold;
-      const result = await runPredict({
-        warehouse: ctx.warehouse,
-        influx: ctx.influx,
-        signal: ctx.signal,
-        options: threshold === undefined ? {} : { riskThreshold: threshold },
-      });
+      // One snapshot for every read: the features job may replace the tables meanwhile.
+      const result = await ctx.warehouse.transaction(() =>
+        runPredict({
+          warehouse: ctx.warehouse,
+          influx: ctx.influx,
+          signal: ctx.signal,
+          options: threshold === undefined ? {} : { riskThreshold: threshold },
+        }),
+      );
       for (const unit of result.atRisk) {
         ctx.sendAlert({
           id: `risk-${unit.target}/${unit.id}/${startedAt}`,

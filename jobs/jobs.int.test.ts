@@ -131,8 +131,9 @@ describe("tracebox jobs over a simulated line, against the real InfluxDB", () =>
     expect(jobPoints[0]?.n).toBe(5);
 
     // The nightly lane beside the live one, on its own connection, all at once: predict and the
-    // features job both rebuild the feature tables (one waits for the other, or DuckDB would
-    // refuse the second with a catalog write-write conflict), archive and sync both delete rows.
+    // features job both rebuild the feature tables (DuckDB would refuse the second with a catalog
+    // write-write conflict: the live features tick is skipped while predict rebuilds), archive
+    // writes its Parquet and partition table while the sync replaces its slices.
     const together = await Promise.all(
       ["predict", "features", "archive", "sync"].map((name) => jobs?.scheduler.runNow(name)),
     );
@@ -142,9 +143,11 @@ describe("tracebox jobs over a simulated line, against the real InfluxDB", () =>
       ["archive", "ok", undefined],
       ["sync", "ok", undefined],
     ]);
-    const [predictRun, featuresRun] = together;
-    // Side by side: the live features run started before the nightly predict had ended.
-    expect(featuresRun?.startedAt).toBeLessThan(predictRun?.endedAt as number);
+    const [predictRun, featuresRun, , syncRun] = together;
+    // Side by side: the live sync (asked for last) started while the nightly predict still ran;
+    // in one lane it would have waited for predict, features and archive.
+    expect(syncRun?.startedAt).toBeLessThan(predictRun?.endedAt as number);
+    expect(featuresRun?.rowsOut).toBe(0);
     expect((await warehouse.all<{ n: number }>("SELECT count(*) AS n FROM job_run"))[0]?.n).toBe(9);
   });
 });

@@ -6,7 +6,7 @@ import { parseSpcSection } from "../analytics/spc-job/index.ts";
 import { Warehouse } from "../analytics/warehouse/index.ts";
 import { type Config, createLogger, startStatusServer } from "../config/index.ts";
 import { createInfluxClient, influxOptionsFrom } from "../influx/index.ts";
-import { JOB_CATALOG, type JobContext, NIGHTLY_LANE } from "./catalog.ts";
+import { JOB_CATALOG, type JobContext } from "./catalog.ts";
 import { type JobName, parseJobsSection } from "./config.ts";
 import { Scheduler } from "./scheduler.ts";
 import type { Job, JobRun } from "./types.ts";
@@ -74,27 +74,44 @@ export async function startJobs(
   const jobs = names.map((n) =>
     (JOB_CATALOG[n] as NonNullable<(typeof JOB_CATALOG)[JobName]>)(section.schedules[n]),
   );
-  const held = new Map<string, Promise<unknown>>();
+  const held = new Map<string, { last: Promise<unknown>; holders: number }>();
+  function exclusive<T>(key: string, work: () => Promise<T>): Promise<T>;
+  function exclusive<T>(
+    key: string,
+    work: () => Promise<T>,
+    options: { ifFree: true },
+  ): Promise<T | undefined>;
+  function exclusive<T>(
+    key: string,
+    work: () => Promise<T>,
+    options?: { ifFree: true },
+  ): Promise<T | undefined> {
+    const state = held.get(key) ?? { last: Promise.resolve(), holders: 0 };
+    if (options?.ifFree && state.holders > 0) return Promise.resolve(undefined);
+    state.holders += 1;
+    const run = state.last.then(work, work).finally(() => {
+      state.holders -= 1;
+    });
+    state.last = run.catch(() => undefined);
+    held.set(key, state);
+    return run;
+  }
   const context: JobContext = {
     warehouse,
     influx,
     config,
     jobs: section,
     sendAlert: (alert) => (alerts ? alerts.send(alert) : log.warn({ alert }, "alert with no sink")),
-    exclusive(key, work) {
-      const run = (held.get(key) ?? Promise.resolve()).then(work, work);
-      held.set(
-        key,
-        run.catch(() => undefined),
-      );
-      return run;
-    },
+    exclusive,
   };
-  // The nightly jobs get a connection of their own: their transactions run beside the live ones.
-  const nightly = jobs.some((j) => j.lane === NIGHTLY_LANE)
-    ? { ...context, warehouse: await warehouse.connect() }
-    : context;
-  const contextFor = (job: Job<JobContext>) => (job.lane === NIGHTLY_LANE ? nightly : context);
+  // Every lane but the live one gets a connection of its own: its transactions run beside the
+  // live lane's (one connection's statements are one transaction).
+  const lanes = new Map<string, JobContext>([["live", context]]);
+  for (const job of jobs) {
+    const lane = job.lane ?? "live";
+    if (!lanes.has(lane)) lanes.set(lane, { ...context, warehouse: await warehouse.connect() });
+  }
+  const contextFor = (job: Job<JobContext>) => lanes.get(job.lane ?? "live") ?? context;
   const scheduler = new Scheduler<JobContext>({
     jobs,
     context,
@@ -158,7 +175,7 @@ export async function startJobs(
       await scheduler.stop();
       await status?.close();
       await alerts?.stop();
-      if (nightly !== context) nightly.warehouse.close();
+      for (const lane of lanes.values()) if (lane !== context) lane.warehouse.close();
       warehouse.close();
     },
   };

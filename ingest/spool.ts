@@ -21,13 +21,14 @@ export class Spool {
   private seqs: number[] = [];
   private sizes = new Map<number, number>();
   private total = 0;
-  /** Bytes of appends being written: counted against the bound before they land. */
-  private reserved = 0;
   private nextSeq = 1;
   private waiters: { wake: () => void; fail: (error: Error) => void }[] = [];
   private stopped = false;
-  /** Seqs of appends still being written: the replay waits for the lowest of them. */
-  private readonly writing = new Set<number>();
+  /**
+   * Appends still being written, seq → bytes: their bytes count against the bound before they
+   * land, and the replay waits for the lowest of them.
+   */
+  private readonly writing = new Map<number, number>();
 
   private constructor(
     readonly dir: string,
@@ -73,16 +74,20 @@ export class Spool {
    * commit at once must not both take the last room). An empty spool always takes one batch.
    */
   private admits(bytes: number): boolean {
-    return (
-      (this.seqs.length === 0 && this.reserved === 0) ||
-      this.total + this.reserved + bytes <= this.maxBytes
-    );
+    if (this.isEmpty()) return true;
+    let reserved = 0;
+    for (const size of this.writing.values()) reserved += size;
+    return this.total + reserved + bytes <= this.maxBytes;
   }
 
-  private wakeWaiters(): void {
+  /** Wakes (or, stopping, fails) every append waiting for room; each then looks again. */
+  private settleWaiters(how: "wake" | "fail"): void {
     const waiters = this.waiters;
     this.waiters = [];
-    for (const waiter of waiters) waiter.wake();
+    for (const waiter of waiters) {
+      if (how === "wake") waiter.wake();
+      else waiter.fail(new SpoolFullError());
+    }
   }
 
   private path(seq: number): string {
@@ -101,18 +106,16 @@ export class Spool {
       if (this.stopped) throw new SpoolFullError();
       await new Promise<void>((wake, fail) => this.waiters.push({ wake, fail }));
     }
-    this.reserved += size;
     const seq = this.nextSeq++;
-    this.writing.add(seq);
+    this.writing.set(seq, size);
     try {
       await writeDurably(this.path(seq), text);
     } catch (error) {
-      this.wakeWaiters();
-      throw error;
-    } finally {
-      this.reserved -= size;
       this.writing.delete(seq);
+      this.settleWaiters("wake");
+      throw error;
     }
+    this.writing.delete(seq);
     // In sequence order even when a later append lands first: the replay takes the lowest.
     let at = this.seqs.length;
     while (at > 0 && (this.seqs[at - 1] as number) > seq) at -= 1;
@@ -125,9 +128,7 @@ export class Spool {
   /** Appends waiting for room fail from now on (a stopping ingestor leaves those messages to the broker). */
   stopWaiting(): void {
     this.stopped = true;
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const waiter of waiters) waiter.fail(new SpoolFullError());
+    this.settleWaiters("fail");
   }
 
   /**
@@ -137,7 +138,7 @@ export class Spool {
   async oldest(): Promise<SpoolEntry | undefined> {
     const seq = this.seqs[0];
     if (seq === undefined) return undefined;
-    for (const pending of this.writing) if (pending < seq) return undefined;
+    for (const pending of this.writing.keys()) if (pending < seq) return undefined;
     const text = await readFile(this.path(seq), "utf8");
     const lines = text.split("\n").filter((l) => l.length > 0);
     return { seq, lines, bytes: this.sizes.get(seq) ?? 0 };
@@ -148,7 +149,7 @@ export class Spool {
     this.seqs = this.seqs.filter((s) => s !== seq);
     this.total -= this.sizes.get(seq) ?? 0;
     this.sizes.delete(seq);
-    this.wakeWaiters();
+    this.settleWaiters("wake");
   }
 }
 

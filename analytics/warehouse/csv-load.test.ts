@@ -4,10 +4,10 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   CsvSeriesScanner,
+  type CsvSpool,
   csvFieldsSupported,
   csvHeader,
   parseSeriesTags,
-  spoolCsv,
   spoolCsvParts,
 } from "./csv-load.ts";
 
@@ -52,7 +52,19 @@ describe("csvFieldsSupported", () => {
   });
 });
 
-describe("spoolCsv", () => {
+/** The whole answer as one spool, as a single unbounded part gives it ("" and 0 for none). */
+async function spoolCsv(
+  pieces: AsyncIterable<Uint8Array>,
+  directory: string,
+  header: string,
+  check: () => void,
+): Promise<CsvSpool> {
+  let spool: CsvSpool = { path: "", points: 0, tags: [] };
+  for await (const part of spoolCsvParts(pieces, directory, header, check, Infinity)) spool = part;
+  return spool;
+}
+
+describe("spoolCsvParts, unbounded: the whole answer", () => {
   const dir = mkdtempSync(join(tmpdir(), "tracebox-spool-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const pieces = async function* (...texts: string[]) {

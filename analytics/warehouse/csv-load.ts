@@ -155,29 +155,6 @@ function leadingFields(
   return { texts, end: at };
 }
 
-/**
- * Streams a CSV answer to a new file in `directory`, checking its header, counting its rows and
- * finding its series' tags (`CsvSeriesScanner`). `check` runs between network pieces (abort). The
- * file is removed when anything fails; an empty answer leaves no file (`path` is "", `points` 0).
- */
-export async function spoolCsv(
-  pieces: AsyncIterable<Uint8Array>,
-  directory: string,
-  header: string,
-  check: () => void,
-): Promise<CsvSpool> {
-  let spool: CsvSpool = { path: "", points: 0, tags: [] };
-  for await (const part of spoolCsvParts(
-    pieces,
-    directory,
-    header,
-    check,
-    Number.POSITIVE_INFINITY,
-  ))
-    spool = part;
-  return spool;
-}
-
 /** Where the `count`-th newline of `bytes` ends (the index after it), or -1 when it has fewer. */
 function afterNewlines(bytes: Uint8Array, count: number): number {
   let at = 0;
@@ -250,8 +227,10 @@ class SpoolPart {
 }
 
 /**
- * `spoolCsv` in parts of `partRows` rows (the last may hold fewer), each a file with the header of
- * its own, yielded as soon as it is complete: DuckDB loads one part while InfluxDB sends the next,
+ * Streams a CSV answer to new files in `directory`, checking its header, counting its rows and
+ * finding its series' tags (`CsvSeriesScanner`); `check` runs between network pieces (abort). In
+ * parts of `partRows` rows (the last may hold fewer; one part when unbounded), each a file with
+ * the header of its own, yielded as soon as it is complete: DuckDB loads one part while InfluxDB sends the next,
  * instead of waiting for the whole answer. A part not yet yielded is removed when anything fails or
  * the consumer stops; yielded ones are the consumer's.
  */
@@ -281,7 +260,7 @@ export async function* spoolCsvParts(
         part ??= new SpoolPart(directory, false);
         // Until the header is whole no part ends; the first part's header line is not a row.
         const cut =
-          checked === expected.length
+          checked === expected.length && Number.isFinite(partRows)
             ? afterNewlines(rest, partRows - part.points + (part.scanner.lines === 0 ? 1 : 0))
             : -1;
         if (cut < 0) {

@@ -436,15 +436,14 @@ async function* readSlices(
       plan.done.from ??= start;
       yield { kind: "slice", plan, slice };
       const select = plan.record ? "*" : plan.numeric.map(quoteIdent).join(", ");
+      const query = `SELECT ${select} FROM ${quoteIdent(measurement)} WHERE ${rangeSql("time")} GROUP BY *`;
       let points = 0;
       if (select !== "" && plan.csv && csv) {
-        const query = `SELECT ${select} FROM ${quoteIdent(measurement)} WHERE ${rangeSql("time")} GROUP BY *`;
         for await (const spool of spoolSlice(influx, query, plan, slice, o, csv)) {
           yield { kind: "csv", spool };
           points += spool.points;
         }
       } else if (select !== "") {
-        const query = `SELECT ${select} FROM ${quoteIdent(measurement)} WHERE ${rangeSql("time")} GROUP BY *`;
         for await (const series of seriesOf(influx, query, slice, o)) {
           points += series.values.length;
           yield { kind: "series", series };

@@ -96,10 +96,14 @@ export const JOB_CATALOG: Partial<Record<JobName, JobFactory>> = {
     lane: NIGHTLY_LANE,
     async run(ctx) {
       const days = ctx.jobs.archive?.olderThanDays;
+      const lateWindowMs = ctx.jobs.sync?.lateWindowMs;
       const result = await archiveOlderThan(
         ctx.warehouse,
         join(resolve(ctx.config.dataDir), "archive"),
-        days === undefined ? {} : { olderThanMs: days * 86_400_000 },
+        {
+          ...(days === undefined ? {} : { olderThanMs: days * 86_400_000 }),
+          ...(lateWindowMs === undefined ? {} : { lateWindowMs }),
+        },
       );
       return { rowsIn: result.rowsIn, rowsOut: result.rowsOut };
     },

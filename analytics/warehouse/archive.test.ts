@@ -82,6 +82,34 @@ describe("archiveOlderThan", () => {
     expect(existsSync(join(dir, "reflow", "day=2026-01-12"))).toBe(false);
   });
 
+  it("waits for the sync to pass a day (and its late window) before freezing it", async () => {
+    // A first sync of a long history, half way: `reflow` is synced to 10:00 of D2, `env` to the
+    // first minutes of D3, less than its late window past D2's end.
+    const sync = (m: string, to: number) =>
+      w.run(
+        "INSERT INTO sync_watermark (measurement, synced_to, rows_total, updated_at) VALUES ($m, $to, 0, 0)",
+        { m, to: BigInt(to) },
+      );
+    await sync("reflow", D2 + 10 * 3_600_000);
+    await sync("env", D3 + 60_000);
+    const first = await archiveOlderThan(w, dir, { ...OPTIONS, lateWindowMs: 5 * 60_000 });
+    expect(first.partitions.map((p) => `${p.measurement}/${p.day}`).sort()).toEqual([
+      "env/2026-01-10",
+      "reflow/2026-01-10",
+      "unit/2026-01-10",
+    ]);
+    // The sync catches up: D2 is settled for both and archived now, with every row it got since.
+    await insertSignal(w, "SELECT 'reflow', 'S1', 'L1', 'oven', NULL, 'z1_top_c', 7, $ts", {
+      ts: BigInt(D2 + 20 * 3_600_000 + 1),
+    });
+    await w.run("UPDATE sync_watermark SET synced_to = $to", { to: BigInt(D3 + 3_600_000) });
+    const then = await archiveOlderThan(w, dir, { ...OPTIONS, lateWindowMs: 5 * 60_000 });
+    expect(then.partitions.map((p) => `${p.measurement}/${p.day}:${p.rows}`).sort()).toEqual([
+      "env/2026-01-11:144",
+      "reflow/2026-01-11:289",
+    ]);
+  });
+
   it("never rewrites a file once present", async () => {
     await archiveOlderThan(w, dir, OPTIONS);
     const path = partitionPath(dir, "reflow", "2026-01-10");

@@ -29,10 +29,17 @@ export interface ArchiveOptions {
   measurements: readonly string[] | undefined;
   /** The clock, epoch ms; default Date.now. */
   now: () => number;
+  /**
+   * The sync's late-arrival window (default its default, 5 min): a day is archived only once the
+   * sync of its measurement has passed the day's end by this much, so a file is never frozen from
+   * a day the sync is still filling (a first sync of a long history, a sync that fell behind).
+   */
+  lateWindowMs: number;
 }
 
 export const DEFAULT_ARCHIVE_OPTIONS: Readonly<ArchiveOptions> = Object.freeze({
   olderThanMs: 30 * DAY_MS,
+  lateWindowMs: 5 * 60_000,
   deleteArchived: false,
   measurements: undefined,
   now: () => Date.now(),
@@ -115,6 +122,8 @@ export function resolveArchiveOptions(options: Partial<ArchiveOptions> = {}): Ar
   const o: ArchiveOptions = { ...DEFAULT_ARCHIVE_OPTIONS, ...options };
   if (!Number.isFinite(o.olderThanMs) || o.olderThanMs < 0)
     throw badOption("olderThanMs", o.olderThanMs, "a number of ms, 0 or more");
+  if (!Number.isFinite(o.lateWindowMs) || o.lateWindowMs < 0)
+    throw badOption("lateWindowMs", o.lateWindowMs, "a number of ms, 0 or more");
   if (typeof o.deleteArchived !== "boolean")
     throw badOption("deleteArchived", o.deleteArchived, "a boolean");
   return o;
@@ -150,7 +159,19 @@ export async function archiveOlderThan(
     if (wanted(measurement)) sources.push({ measurement, table: "signal", signal: true });
   }
 
+  const synced = new Map(
+    (
+      await warehouse.all<{ measurement: string; synced_to: number }>(
+        "SELECT measurement, synced_to FROM sync_watermark",
+      )
+    ).map((w) => [w.measurement, Number(w.synced_to)]),
+  );
   for (const source of sources) {
+    // Rows that did not come through the sync (an import) have no watermark to wait for.
+    const syncedTo = synced.get(source.measurement);
+    const settled =
+      syncedTo === undefined ? cutoff : Math.floor((syncedTo - o.lateWindowMs) / DAY_MS) * DAY_MS;
+    const sourceCutoff = Math.min(cutoff, settled);
     if (!SAFE_NAME.test(source.measurement)) {
       result.skipped.push({
         measurement: source.measurement,
@@ -164,7 +185,7 @@ export async function archiveOlderThan(
          AND CAST(floor(ts / ${DAY_MS}) AS BIGINT) NOT IN (
            SELECT CAST(floor(epoch(day) / 86400) AS BIGINT) FROM archive_partition WHERE measurement = $measurement)
        ORDER BY day`,
-      { cutoff: BigInt(cutoff), measurement: source.measurement },
+      { cutoff: BigInt(sourceCutoff), measurement: source.measurement },
     );
     for (const { day } of days) {
       const partition = await archiveDay(warehouse, dir, source, Number(day), o);

@@ -265,6 +265,59 @@ describe("subgroups", () => {
       [T0 + 48_000, 5],
     ]);
   });
+
+  it("waits for the sync: a window is judged only once the sync has delivered all of it", async () => {
+    const windows = characteristic({
+      name: "o2",
+      source: { measurement: "env", field: "o2_ppm", where: { station: "reflow" } },
+      subgroup: { windowMs: 10_000 },
+      chart: "xbar-s",
+      baseline: { minSubgroups: 2 },
+    });
+    const reading = (value: number, ts: number) => ({
+      measurement: "env",
+      site: "S1",
+      line: "L1",
+      station: "reflow",
+      field: "o2_ppm",
+      value,
+      ts,
+    });
+    const values = subgroupsOf(5);
+    const delivered = (to: number) =>
+      warehouse.run(
+        `INSERT OR REPLACE INTO sync_watermark (measurement, synced_to, rows_total, updated_at)
+         VALUES ('env', $to, 0, 0)`,
+        { to },
+      );
+    // The sync is behind: it has delivered the readings up to T0 + 25 s, the clock says 60 s.
+    await insertRows(
+      warehouse,
+      "signal",
+      values.slice(0, 13).map((value, i) => reading(value, T0 + i * 2000)),
+    );
+    await delivered(T0 + 25_000);
+    const ctx = recordingContext(warehouse, [windows], Date.now);
+    ctx.options = { settleMs: 1000 };
+    vi.setSystemTime(T0 + 60_000);
+    await runSpc(ctx);
+    // The third window, [T0+20 s, T0+30 s), is only half in the warehouse: it waits.
+    expect(pointsOf(ctx.lines).map((p) => p.ts)).toEqual([T0 + 8000, T0 + 18_000]);
+    // The sync catches up with the rest of it and the next windows.
+    await insertRows(
+      warehouse,
+      "signal",
+      values.slice(13).map((value, i) => reading(value, T0 + (13 + i) * 2000)),
+    );
+    await delivered(T0 + 59_000);
+    ctx.lines.length = 0;
+    await runSpc(ctx);
+    expect(pointsOf(ctx.lines).map((p) => [p.ts, p.subgroup_size])).toEqual([
+      [T0 + 28_000, 5],
+      [T0 + 38_000, 5],
+      [T0 + 48_000, 5],
+    ]);
+  });
 });
 
 describe("run rules across runs", () => {

@@ -400,6 +400,39 @@ interface ReadAhead {
   readonly readings: Readings;
 }
 
+/** How far the sync has delivered each InfluxDB measurement (`sync_watermark`), epoch ms. */
+type Delivered = ReadonlyMap<string, number>;
+
+async function deliveredByTheSync(warehouse: SpcWarehouse): Promise<Delivered> {
+  const [table] = await warehouse.all(
+    "SELECT 1 FROM information_schema.tables WHERE table_name = 'sync_watermark'",
+  );
+  if (table === undefined) return new Map();
+  const rows = await warehouse.all<{ measurement: string; synced_to: number }>(
+    "SELECT measurement, synced_to FROM sync_watermark",
+  );
+  return new Map(rows.map((row) => [row.measurement, Number(row.synced_to)]));
+}
+
+/**
+ * Readings strictly before this are judged: older than `settleMs`, and not past what the sync has
+ * delivered of the source's measurement. With the sync behind (InfluxDB restarting, a first sync
+ * of a long history), a time window or a run of units is judged only once all of it is in the
+ * warehouse, not with the part that happened to be there. A source the sync does not feed (rows
+ * put in the warehouse otherwise, or a feature table) has only the clock.
+ */
+function settledBefore(
+  characteristic: Characteristic,
+  now: number,
+  options: SpcJobOptions,
+  delivered: Delivered,
+): number {
+  const { source } = characteristic;
+  const synced = source.kind === "feature" ? undefined : delivered.get(source.measurement);
+  const clock = now - options.settleMs;
+  return synced === undefined ? clock : Math.min(clock, synced);
+}
+
 function sameCursor(a: Cursor | null, b: Cursor | null): boolean {
   return a === null || b === null ? a === b : a.ts === b.ts && a.offset === b.offset;
 }
@@ -414,6 +447,7 @@ function sameCursor(a: Cursor | null, b: Cursor | null): boolean {
 async function readAhead(
   ctx: SpcJobContext,
   options: SpcJobOptions,
+  delivered: Delivered,
 ): Promise<Map<number, ReadAhead>> {
   const ahead = new Map<number, ReadAhead>();
   const sources = new Map<string, { position: number; table: SourceTable }[]>();
@@ -427,7 +461,6 @@ async function readAhead(
     sources.set(key, members);
   }
   const now = ctx.now();
-  const before = now - options.settleMs;
   for (const members of sources.values()) {
     if (members.length < 2) continue;
     try {
@@ -436,9 +469,18 @@ async function readAhead(
         const name = (ctx.characteristics[position] as Characteristic).name;
         cursors.push((await loadState(ctx.warehouse, name)).cursor);
       }
-      const requests = members.map(({ table }, i) => ({
+      const requests = members.map(({ table, position }, i) => ({
         table,
-        range: { from: cursors[i]?.ts ?? null, skip: cursors[i]?.offset ?? 0, before },
+        range: {
+          from: cursors[i]?.ts ?? null,
+          skip: cursors[i]?.offset ?? 0,
+          before: settledBefore(
+            ctx.characteristics[position] as Characteristic,
+            now,
+            options,
+            delivered,
+          ),
+        },
       }));
       const readings = await readReadingsTogether(ctx.warehouse, requests);
       readings.forEach((read, i) => {
@@ -467,11 +509,12 @@ async function monitor(
   characteristic: Characteristic,
   options: SpcJobOptions,
   ahead: ReadAhead | undefined,
+  delivered: Delivered,
 ): Promise<CharacteristicRun> {
   const now = ahead?.now ?? ctx.now();
   const table = await sourceTable(ctx.warehouse, characteristic.source, options.features);
   let state = await loadState(ctx.warehouse, characteristic.name);
-  const before = now - options.settleMs;
+  const before = settledBefore(characteristic, now, options, delivered);
   const readings =
     ahead !== undefined && sameCursor(ahead.cursor, state.cursor)
       ? ahead.readings
@@ -749,13 +792,14 @@ export async function runSpc(ctx: SpcJobContext): Promise<SpcRunResult> {
   const options: SpcJobOptions = { ...DEFAULT_SPC_JOB_OPTIONS, ...ctx.options };
   await ensureSpcTables(ctx.warehouse);
   const result: SpcRunResult = { rowsIn: 0, rowsOut: 0, characteristics: [] };
-  const ahead = await readAhead(ctx, options);
+  const delivered = await deliveredByTheSync(ctx.warehouse);
+  const ahead = await readAhead(ctx, options, delivered);
   for (const [position, characteristic] of ctx.characteristics.entries()) {
     let run: CharacteristicRun;
     try {
       const readings = ahead.get(position);
       ahead.delete(position);
-      run = await monitor(ctx, characteristic, options, readings);
+      run = await monitor(ctx, characteristic, options, readings, delivered);
     } catch (error) {
       const failure =
         error instanceof SpcJobError

@@ -372,6 +372,44 @@ describe("run rules across runs", () => {
     expect(once.alerts.map((a) => a.id)).toEqual(stepwise.alerts.map((a) => a.id));
     expect(once.alerts.length).toBeGreaterThan(0);
   });
+
+  it("continues EWMA and CUSUM over every subgroup, past the history kept between runs", async () => {
+    // A shift of 0.6 (about 0.8 standard errors) that CUSUM needs some 15 subgroups to signal:
+    // far more than the 3 subgroups of history each run keeps.
+    await insertSignal(warehouse, [...subgroupsOf(10), ...subgroupsOf(30, 0.6)], { start: T0 });
+    const charts = ["cusum", "ewma"].map((chart) =>
+      characteristic({
+        name: `peak_${chart}`,
+        source: {
+          measurement: "reflow",
+          field: "peak_c",
+          where: { site: "S1", line: "L1", station: "reflow" },
+        },
+        subgroup: { size: 5 },
+        chart,
+        baseline: { minSubgroups: 10 },
+      }),
+    );
+    const options = { settleMs: 0, historySubgroups: 3 };
+    const once = recordingContext(warehouse, charts, Date.now);
+    once.options = options;
+    await runSpc(once);
+    for (const c of charts) await resetMonitoring(warehouse, c.name);
+
+    const stepwise = recordingContext(warehouse, charts, Date.now);
+    stepwise.options = options;
+    for (let k = 10; k <= 40; k++) {
+      vi.setSystemTime(subgroupStart(k) + 4001);
+      await runSpc(stepwise);
+    }
+    const results = (lines: string[]) =>
+      lines.filter((l) => !l.startsWith("spc_capability,")).sort();
+    expect(results(stepwise.lines)).toEqual(results(once.lines));
+    expect(stepwise.alerts.map((a) => a.id)).toEqual(once.alerts.map((a) => a.id));
+    // CUSUM signals the shift; EWMA (λ 0.2, 3 sigma) stays within its limits, 1 standard error.
+    expect(new Set(once.alerts.map((a) => a.characteristic))).toEqual(new Set(["peak_cusum"]));
+    expect(pointsOf(once.lines).length).toBe(2 * 40);
+  });
 });
 
 describe("alerts", () => {

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { Alert } from "../../alerts/index.ts";
 import type { InfluxClient } from "../../influx/index.ts";
-import { computeCapability, computeLimits, SpcError } from "../spc/index.ts";
+import { computeCapability, computeLimits, type RecurrenceCarry, SpcError } from "../spc/index.ts";
 import {
   AUTOMATIC_BASELINE_AUTHOR,
   type Baseline,
@@ -98,6 +98,12 @@ interface MonitoringState {
   episodeFrom: number | null;
   /** The most recent subgroups, oldest first. */
   history: FormedSubgroup[];
+  /**
+   * EWMA's or CUSUM's state before the first of `history`, so the recurrence goes on over every
+   * subgroup since the baseline, not only the recent ones kept; null for the other charts, or when
+   * `history` starts at the first subgroup.
+   */
+  carry: RecurrenceCarry | null;
 }
 
 const FRESH: MonitoringState = {
@@ -106,6 +112,7 @@ const FRESH: MonitoringState = {
   baselineVersion: null,
   episodeFrom: null,
   history: [],
+  carry: null,
 };
 
 async function loadState(warehouse: SpcWarehouse, name: string): Promise<MonitoringState> {
@@ -116,8 +123,9 @@ async function loadState(warehouse: SpcWarehouse, name: string): Promise<Monitor
     baseline_version: number | null;
     episode_from: number | null;
     history: string;
+    carry: string | null;
   }>(
-    "SELECT cursor_ts, cursor_offset, subgroups, baseline_version, episode_from, history::VARCHAR AS history FROM spc_cursor WHERE characteristic = $c",
+    "SELECT cursor_ts, cursor_offset, subgroups, baseline_version, episode_from, history::VARCHAR AS history, carry::VARCHAR AS carry FROM spc_cursor WHERE characteristic = $c",
     { c: name },
   );
   if (!row) return FRESH;
@@ -127,6 +135,7 @@ async function loadState(warehouse: SpcWarehouse, name: string): Promise<Monitor
     baselineVersion: row.baseline_version,
     episodeFrom: row.episode_from,
     history: JSON.parse(row.history) as FormedSubgroup[],
+    carry: row.carry === null ? null : (JSON.parse(row.carry) as RecurrenceCarry),
   };
 }
 
@@ -144,19 +153,20 @@ async function saveState(
     version: state.baselineVersion,
     episode: state.episodeFrom,
     history: JSON.stringify(state.history),
+    carry: state.carry === null ? null : JSON.stringify(state.carry),
     now,
   };
   // A backlog saves its state after every pass: an UPDATE of the row is a third of the cost of an
   // INSERT OR REPLACE through the primary key, which only the first save needs.
   const updated = await warehouse.connection.run(
-    `UPDATE spc_cursor SET cursor_ts = $ts, cursor_offset = $offset, subgroups = $subgroups, baseline_version = $version, episode_from = $episode, history = $history, updated_at = $now
+    `UPDATE spc_cursor SET cursor_ts = $ts, cursor_offset = $offset, subgroups = $subgroups, baseline_version = $version, episode_from = $episode, history = $history, carry = $carry, updated_at = $now
      WHERE characteristic = $c`,
     params,
   );
   if (Number(updated.rowsChanged) > 0) return;
   await warehouse.run(
-    `INSERT OR REPLACE INTO spc_cursor (characteristic, cursor_ts, cursor_offset, subgroups, baseline_version, episode_from, history, updated_at)
-     VALUES ($c, $ts, $offset, $subgroups, $version, $episode, $history, $now)`,
+    `INSERT OR REPLACE INTO spc_cursor (characteristic, cursor_ts, cursor_offset, subgroups, baseline_version, episode_from, history, carry, updated_at)
+     VALUES ($c, $ts, $offset, $subgroups, $version, $episode, $history, $carry, $now)`,
     params,
   );
 }
@@ -564,6 +574,21 @@ async function monitor(
   }
 }
 
+/**
+ * The recurrence state before position `dropped` of the sequence just judged (the subgroups kept
+ * as history start there): the location chart's state after the point before it, counted from
+ * the first subgroup since the baseline.
+ */
+function carryPast(
+  location: JudgedSeries | undefined,
+  dropped: number,
+  carry: RecurrenceCarry | null,
+): RecurrenceCarry | null {
+  if (dropped <= 0 || location === undefined) return carry;
+  const state = location.stateAfter(dropped - 1);
+  return state === undefined ? null : { before: (carry?.before ?? 0) + dropped, ...state };
+}
+
 async function judgePass(
   ctx: SpcJobContext,
   characteristic: Characteristic,
@@ -624,6 +649,7 @@ async function judgePass(
   pass.consumed = formed.consumed;
   const sameBaseline = state.baselineVersion === baseline.version;
   const history = sameBaseline ? state.history : [];
+  const carry = sameBaseline ? state.carry : null;
   if (fresh === 0) {
     if (formed.cursor !== state.cursor) {
       pass.state = { ...state, cursor: formed.cursor };
@@ -638,7 +664,7 @@ async function judgePass(
   const { firstNew } = sequence;
   let judged: JudgedSeries[];
   try {
-    judged = judge(characteristic, baseline.limits, sequence, ctx.perPointOnly);
+    judged = judge(characteristic, baseline.limits, sequence, ctx.perPointOnly, carry ?? undefined);
   } catch (error) {
     throw refused(characteristic, error);
   }
@@ -772,6 +798,7 @@ async function judgePass(
     baselineVersion: baseline.version,
     episodeFrom: recall.openFrom,
     history: lastSubgroups(sequence, options.historySubgroups),
+    carry: carryPast(judged[0], sequence.count - options.historySubgroups, carry),
   };
   await saveState(warehouse, name, pass.state, now);
   pass.rowsOut = written + lines.length;

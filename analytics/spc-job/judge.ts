@@ -5,6 +5,7 @@ import {
   type ControlLimits,
   evaluate,
   evaluateColumns,
+  type RecurrenceCarry,
   type RuleSetName,
 } from "../spc/index.ts";
 import { chartSpec } from "./charts.ts";
@@ -130,6 +131,8 @@ export interface JudgedSeries {
     phase: 1 | 2,
     stamp: string,
   ): string;
+  /** EWMA's and CUSUM's recurrence state after the point at `position`; undefined for the others. */
+  stateAfter(position: number): Omit<RecurrenceCarry, "before"> | undefined;
 }
 
 /**
@@ -197,6 +200,12 @@ function perPoint(series: Series, chart: ControlChart): JudgedSeries {
         lower,
       );
     },
+    stateAfter(position) {
+      const point = pointAt(position);
+      if ("upper" in point) return { upper: point.upper, lower: point.lower };
+      if (chart.chart === "ewma" && "statistic" in point) return { smoothed: point.statistic };
+      return undefined;
+    },
   };
 }
 
@@ -229,6 +238,8 @@ function asColumns(series: Series, chart: ColumnChart): JudgedSeries {
         stamp,
       );
     },
+    // X̄, R and S points depend on their own subgroup only: nothing carries over.
+    stateAfter: () => undefined,
   };
 }
 
@@ -258,6 +269,7 @@ export function judge(
   limits: JudgedLimits,
   sequence: Sequence,
   perPointOnly = false,
+  carry?: RecurrenceCarry,
 ): JudgedSeries[] {
   const rules: { rules: RuleSetName; runLength: number } = {
     rules: characteristic.rules,
@@ -280,6 +292,6 @@ export function judge(
     phase2: chartSubgroups.slice(sequence.firstNew),
   };
   return charts.map(([series, chartLimits]) =>
-    perPoint(series, evaluate(chartLimits, phases, rules)),
+    perPoint(series, evaluate(chartLimits, phases, { ...rules, ...(carry ? { carry } : {}) })),
   );
 }

@@ -36,6 +36,8 @@ export const SPC_JOB_DDL: readonly string[] = [
     history JSON NOT NULL,
     updated_at BIGINT NOT NULL
   )`,
+  // EWMA's or CUSUM's state before the first subgroup of `history` (added after the table).
+  "ALTER TABLE spc_cursor ADD COLUMN IF NOT EXISTS carry JSON",
 ];
 
 const ready = new WeakSet<object>();

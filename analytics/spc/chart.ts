@@ -1,6 +1,6 @@
 import type { LimitsOptions } from "./options.ts";
 import type { RuleOptions } from "./rules.ts";
-import type { ChartType, ControlChart, ControlLimits, Subgroup } from "./types.ts";
+import type { ChartType, ControlChart, ControlLimits, RecurrenceCarry, Subgroup } from "./types.ts";
 
 /**
  * One chart type: how phase I becomes frozen limits, and how a sequence of subgroups is judged
@@ -20,6 +20,7 @@ export interface ChartDefinition {
     subgroups: readonly Subgroup[],
     phase1Count: number,
     options: RuleOptions,
+    carry?: RecurrenceCarry,
   ): ControlChart;
   /**
    * For a Shewhart chart of measurements whose point depends on its own subgroup only: how that

@@ -245,3 +245,48 @@ describe("constants", () => {
     expect(c4(100_000)).toBeCloseTo(1 - 1 / 400_000, 10);
   });
 });
+
+describe("EWMA and CUSUM continued from a carry", () => {
+  const pr = pistonrings();
+  const all = [...pr.phase1, ...pr.phase2];
+  const cut = 31;
+
+  it("CUSUM: the tail judged from the carry gives the sums of the whole sequence", () => {
+    const limits = computeLimits("cusum", pr.phase1, { decisionInterval: 5, seShift: 1 });
+    const whole = evaluate(limits, { phase1: all });
+    const last = whole.points[cut - 1];
+    if (last === undefined) throw new Error("no point");
+    const tail = evaluate(
+      limits,
+      {
+        phase1: all.slice(cut),
+      },
+      { carry: { before: cut, upper: last.upper, lower: last.lower } },
+    );
+    expect(tail.points.map((p) => [p.upper, p.lower])).toEqual(
+      whole.points.slice(cut).map((p) => [p.upper, p.lower]),
+    );
+    expect(tail.violations.map((v) => v.index + cut)).toEqual(
+      whole.violations.filter((v) => v.index > cut).map((v) => v.index),
+    );
+    // Without the carry the sums start again from the head start and differ.
+    const fresh = evaluate(limits, { phase1: all.slice(cut) });
+    expect(fresh.points.map((p) => p.upper)).not.toEqual(tail.points.map((p) => p.upper));
+  });
+
+  it("EWMA: the tail judged from the carry gives the smoothed values and widening limits", () => {
+    const limits = computeLimits("ewma", pr.phase1, { lambda: 0.2 });
+    const whole = evaluate(limits, { phase1: all });
+    const cutShort = 3;
+    const last = whole.points[cutShort - 1];
+    if (last === undefined) throw new Error("no point");
+    const tail = evaluate(
+      limits,
+      { phase1: all.slice(cutShort) },
+      { carry: { before: cutShort, smoothed: last.statistic } },
+    );
+    expect(tail.points.map((p) => [p.statistic, p.lcl, p.ucl])).toEqual(
+      whole.points.slice(cutShort).map((p) => [p.statistic, p.lcl, p.ucl]),
+    );
+  });
+});

@@ -9,6 +9,7 @@ import type {
   CusumChart,
   EwmaChart,
   PhasedSubgroups,
+  RecurrenceCarry,
   ShewhartChart,
   Subgroup,
 } from "./types.ts";
@@ -55,7 +56,7 @@ export function computeLimits<C extends ChartType>(
 export function evaluate<C extends ChartType>(
   limits: ControlLimits & { readonly chart: C },
   subgroups: PhasedSubgroups,
-  options: Partial<RuleOptions> = {},
+  options: Partial<RuleOptions> & { carry?: RecurrenceCarry } = {},
 ): ChartOf<C> {
   if (limits.version !== 1) {
     throw new SpcError(
@@ -75,6 +76,12 @@ export function evaluate<C extends ChartType>(
   }
   const phase1 = subgroups.phase1 ?? [];
   const sequence = [...phase1, ...(subgroups.phase2 ?? [])];
-  const chart = definitionOf(limits.chart).evaluate(limits, sequence, phase1.length, resolved);
+  const chart = definitionOf(limits.chart).evaluate(
+    limits,
+    sequence,
+    phase1.length,
+    resolved,
+    options.carry,
+  );
   return chart as ChartOf<C>;
 }

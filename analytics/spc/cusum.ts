@@ -37,12 +37,12 @@ export const cusumChart: ChartDefinition = {
       },
     });
   },
-  evaluate(limits, sequence, phase1Count): CusumChart {
+  evaluate(limits, sequence, phase1Count, _rules, carry): CusumChart {
     if (!limits.cusum) throw new SpcError("wrong-chart", "CUSUM limits without their parameters");
     const { decisionInterval: h, seShift, headStart } = limits.cusum;
     const k = seShift / 2;
-    let upper = headStart;
-    let lower = headStart;
+    let upper = carry?.upper ?? headStart;
+    let lower = carry?.lower === undefined ? headStart : -carry.lower;
     const points: CusumPoint[] = asVariables("cusum", sequence).map((subgroup, position) => {
       const size = subgroup.values.length;
       const subgroupMean = mean(subgroup.values);

@@ -32,18 +32,20 @@ export const ewmaChart: ChartDefinition = {
       ewma: { lambda: options.lambda },
     });
   },
-  evaluate(limits, sequence, phase1Count): EwmaChart {
+  evaluate(limits, sequence, phase1Count, _rules, carry): EwmaChart {
     const lambda = limits.ewma?.lambda;
     if (lambda === undefined) throw new SpcError("wrong-chart", "EWMA limits without lambda");
     const subgroups = asVariables("ewma", sequence);
-    let smoothed = limits.center;
+    let smoothed = carry?.smoothed ?? limits.center;
+    const before = carry?.before ?? 0;
     const points: EwmaPoint[] = subgroups.map((subgroup, position) => {
       const t = position + 1;
+      const since = before + t;
       const size = subgroup.values.length;
       const mean = meanOf(subgroup.values);
       smoothed = lambda * mean + (1 - lambda) * smoothed;
       const sigma = Math.sqrt(
-        (limits.sigma ** 2 / size) * (lambda / (2 - lambda)) * (1 - (1 - lambda) ** (2 * t)),
+        (limits.sigma ** 2 / size) * (lambda / (2 - lambda)) * (1 - (1 - lambda) ** (2 * since)),
       );
       return {
         index: t,

@@ -179,3 +179,16 @@ export interface CusumChart extends ChartBase<CusumPoint> {
 }
 
 export type ControlChart = ShewhartChart | EwmaChart | CusumChart;
+
+/**
+ * Where an EWMA or CUSUM sequence stood before the subgroups now given to `evaluate`: a monitor
+ * that keeps only its recent subgroups continues the recurrence from here, as if the earlier ones
+ * had been given too. `before` subgroups came first (EWMA's limits widen with t); CUSUM's sums
+ * as its points report them (`upper` ≥ 0, `lower` ≤ 0); EWMA's smoothed value.
+ */
+export interface RecurrenceCarry {
+  readonly before: number;
+  readonly upper?: number;
+  readonly lower?: number;
+  readonly smoothed?: number;
+}

@@ -151,6 +151,37 @@ describe("tracebox spc reproduces qcc on the reference data", () => {
     expectSameChart(output.dispersion, readReference("pistonrings.S.json").phase2);
   });
 
+  it("--sigma names the X̄ chart's estimator; the R or S chart keeps its own when it cannot use it", async () => {
+    const r = await spcJson(
+      "--input",
+      pistonCsv,
+      "--chart",
+      "xbar-r",
+      "--phase1",
+      "25",
+      "--sigma",
+      "uwave-sd",
+    );
+    expect(r.sigmaMethod).toBe("UWAVE-SD");
+    expectSameChart(r, readReference("pistonrings.xbar_uwave_sd.json").phase2);
+    expect(r.dispersion.sigmaMethod).toBe("UWAVE-R");
+    expectSameChart(r.dispersion, readReference("pistonrings.R.json").phase2);
+    const s = await spcJson(
+      "--input",
+      pistonCsv,
+      "--chart",
+      "xbar-s",
+      "--phase1",
+      "25",
+      "--sigma",
+      "uwave-r",
+    );
+    expect(s.sigmaMethod).toBe("UWAVE-R");
+    expectSameChart(s, readReference("pistonrings.xbar.json").phase2);
+    expect(s.dispersion.sigmaMethod).toBe("UWAVE-SD");
+    expectSameChart(s.dispersion, readReference("pistonrings.S.json").phase2);
+  });
+
   it("imr: individuals chart (MR sigma) and its moving ranges", async () => {
     const ref = readReference("viscosity.xbar.one.json");
     const output = await spcJson("--input", viscosityCsv, "--chart", "imr", "--phase1", "20");
@@ -430,8 +461,12 @@ describe("tracebox spc refuses bad input with one line and exit code 2", () => {
     [["--input", noSize, "--chart", "u"], /missing column 'size'/],
     [["--input", pistonCsv, "--chart", "imr"], /one value per subgroup/],
     [
-      ["--input", pistonCsv, "--chart", "xbar-r", "--sigma", "uwave-sd"],
-      /r chart cannot use sigma method/,
+      ["--input", viscosityCsv, "--chart", "imr", "--sigma", "uwave-r"],
+      /i chart cannot use sigma method/,
+    ],
+    [
+      ["--input", pistonCsv, "--chart", "cusum", "--rules", "nelson"],
+      /--rules nelson does not apply to a cusum chart/,
     ],
     [["--input", pistonCsv, "--chart", "xbar-r", "--lsl", "low"], /--lsl 'low' is not a number/],
     [["--input", noSize, "--chart", "c", "--usl", "5"], /capability .* needs measurements/],

@@ -337,6 +337,11 @@ function runSpc(options: SpcCliOptions): string {
   const chartName = oneOf("--chart", options.chart, Object.keys(CLI_CHARTS) as CliChart[]);
   const format = oneOf("--format", options.format, FORMATS);
   const rules = oneOf("--rules", options.rules, Object.keys(RULE_SETS) as RuleSetName[]);
+  if ((chartName === "ewma" || chartName === "cusum") && rules !== undefined && rules !== "qcc") {
+    throw usage(
+      `--rules ${rules} does not apply to a ${chartName} chart: its successive points are correlated, and it signals only beyond its own limits (leave --rules out)`,
+    );
+  }
   const spec: {
     location: ChartType;
     dispersion?: ChartType;
@@ -387,12 +392,23 @@ function runSpc(options: SpcCliOptions): string {
       phase1: subgroups.slice(0, phase1Count ?? subgroups.length),
       phase2: subgroups.slice(phase1Count ?? subgroups.length),
     };
-    const chartOf = (type: ChartType): ControlChart => {
-      const limits: ControlLimits = computeLimits(type, phases.phase1, limitsOptions);
+    const chartOf = (type: ChartType, limitOptions = limitsOptions): ControlChart => {
+      const limits: ControlLimits = computeLimits(type, phases.phase1, limitOptions);
       return evaluate(limits, phases, { rules, runLength });
     };
     const location = chartOf(spec.location);
-    const dispersion = spec.dispersion ? chartOf(spec.dispersion) : undefined;
+    // --sigma names the location chart's estimator (qcc's std.dev). The R chart estimates from
+    // ranges and the S chart from standard deviations: one that cannot use it keeps the pair's own
+    // (UWAVE-R, UWAVE-SD), and says so in its sigma method.
+    const dispersionOf = (type: ChartType): ControlChart => {
+      try {
+        return chartOf(type);
+      } catch (error) {
+        if (!(error instanceof SpcError) || error.reason !== "sigma-method") throw error;
+        return chartOf(type, { ...limitsOptions, sigmaMethod: spec.sigma });
+      }
+    };
+    const dispersion = spec.dispersion ? dispersionOf(spec.dispersion) : undefined;
     const capability = wantsCapability
       ? computeCapability(location.limits, phases.phase1, specLimits, { confidenceLevel })
       : undefined;

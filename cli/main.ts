@@ -37,6 +37,24 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${error.message}\n`);
       return error.exitCode;
     }
+    // A service that cannot be reached at start (the broker, InfluxDB): what and where, not a
+    // stack trace. The process exits 1, for its supervisor to restart it.
+    const system = error as {
+      syscall?: unknown;
+      code?: unknown;
+      address?: unknown;
+      port?: unknown;
+    };
+    if (typeof system.syscall === "string" && typeof system.code === "string") {
+      const where =
+        system.address === undefined
+          ? ""
+          : ` ${String(system.address)}${system.port === undefined ? "" : `:${String(system.port)}`}`;
+      process.stderr.write(
+        `cannot ${system.syscall}${where}: ${system.code} (${(error as Error).message}); is the service running and the URL in the configuration right?\n`,
+      );
+      return 1;
+    }
     throw error;
   }
 }

@@ -195,6 +195,27 @@ describe("frozen baselines", () => {
   });
 });
 
+/** X̄-S of the reflow's O2 over windows of 10 s, its first baseline from `minSubgroups` windows. */
+const o2Windows = (minSubgroups: number) =>
+  characteristic({
+    name: "o2",
+    source: { measurement: "env", field: "o2_ppm", where: { station: "reflow" } },
+    subgroup: { windowMs: 10_000 },
+    chart: "xbar-s",
+    baseline: { minSubgroups },
+  });
+
+/** A `signal` row of that O2 channel. */
+const o2Reading = (value: number, ts: number) => ({
+  measurement: "env",
+  site: "S1",
+  line: "L1",
+  station: "reflow",
+  field: "o2_ppm",
+  value,
+  ts,
+});
+
 describe("subgroups", () => {
   it("an incomplete trailing subgroup waits for the next run", async () => {
     const values = subgroupsOf(13);
@@ -216,26 +237,12 @@ describe("subgroups", () => {
   });
 
   it("a time window is judged once it has closed and settled", async () => {
-    const windows = characteristic({
-      name: "o2",
-      source: { measurement: "env", field: "o2_ppm", where: { station: "reflow" } },
-      subgroup: { windowMs: 10_000 },
-      chart: "xbar-s",
-      baseline: { minSubgroups: 3 },
-    });
+    const windows = o2Windows(3);
     const values = subgroupsOf(5);
     await insertRows(
       warehouse,
       "signal",
-      values.map((value, i) => ({
-        measurement: "env",
-        site: "S1",
-        line: "L1",
-        station: "reflow",
-        field: "o2_ppm",
-        value,
-        ts: T0 + i * 2000,
-      })),
+      values.map((value, i) => o2Reading(value, T0 + i * 2000)),
     );
     const ctx = recordingContext(warehouse, [windows], Date.now);
     ctx.options = { settleMs: 1000 };
@@ -267,22 +274,7 @@ describe("subgroups", () => {
   });
 
   it("waits for the sync: a window is judged only once the sync has delivered all of it", async () => {
-    const windows = characteristic({
-      name: "o2",
-      source: { measurement: "env", field: "o2_ppm", where: { station: "reflow" } },
-      subgroup: { windowMs: 10_000 },
-      chart: "xbar-s",
-      baseline: { minSubgroups: 2 },
-    });
-    const reading = (value: number, ts: number) => ({
-      measurement: "env",
-      site: "S1",
-      line: "L1",
-      station: "reflow",
-      field: "o2_ppm",
-      value,
-      ts,
-    });
+    const windows = o2Windows(2);
     const values = subgroupsOf(5);
     const delivered = (to: number) =>
       warehouse.run(
@@ -294,7 +286,7 @@ describe("subgroups", () => {
     await insertRows(
       warehouse,
       "signal",
-      values.slice(0, 13).map((value, i) => reading(value, T0 + i * 2000)),
+      values.slice(0, 13).map((value, i) => o2Reading(value, T0 + i * 2000)),
     );
     await delivered(T0 + 25_000);
     const ctx = recordingContext(warehouse, [windows], Date.now);
@@ -307,7 +299,7 @@ describe("subgroups", () => {
     await insertRows(
       warehouse,
       "signal",
-      values.slice(13).map((value, i) => reading(value, T0 + (13 + i) * 2000)),
+      values.slice(13).map((value, i) => o2Reading(value, T0 + (13 + i) * 2000)),
     );
     await delivered(T0 + 59_000);
     ctx.lines.length = 0;

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { Alert } from "../../alerts/index.ts";
 import type { InfluxClient } from "../../influx/index.ts";
 import { computeCapability, computeLimits, type RecurrenceCarry, SpcError } from "../spc/index.ts";
+import { syncWatermarks } from "../warehouse/index.ts";
 import {
   AUTOMATIC_BASELINE_AUTHOR,
   type Baseline,
@@ -410,19 +411,8 @@ interface ReadAhead {
   readonly readings: Readings;
 }
 
-/** How far the sync has delivered each InfluxDB measurement (`sync_watermark`), epoch ms. */
+/** How far the sync has delivered each InfluxDB measurement (`syncWatermarks`), epoch ms. */
 type Delivered = ReadonlyMap<string, number>;
-
-async function deliveredByTheSync(warehouse: SpcWarehouse): Promise<Delivered> {
-  const [table] = await warehouse.all(
-    "SELECT 1 FROM information_schema.tables WHERE table_name = 'sync_watermark'",
-  );
-  if (table === undefined) return new Map();
-  const rows = await warehouse.all<{ measurement: string; synced_to: number }>(
-    "SELECT measurement, synced_to FROM sync_watermark",
-  );
-  return new Map(rows.map((row) => [row.measurement, Number(row.synced_to)]));
-}
 
 /**
  * Readings strictly before this are judged: older than `settleMs`, and not past what the sync has
@@ -819,7 +809,7 @@ export async function runSpc(ctx: SpcJobContext): Promise<SpcRunResult> {
   const options: SpcJobOptions = { ...DEFAULT_SPC_JOB_OPTIONS, ...ctx.options };
   await ensureSpcTables(ctx.warehouse);
   const result: SpcRunResult = { rowsIn: 0, rowsOut: 0, characteristics: [] };
-  const delivered = await deliveredByTheSync(ctx.warehouse);
+  const delivered = await syncWatermarks(ctx.warehouse);
   const ahead = await readAhead(ctx, options, delivered);
   for (const [position, characteristic] of ctx.characteristics.entries()) {
     let run: CharacteristicRun;

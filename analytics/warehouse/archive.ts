@@ -14,6 +14,7 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { badOption, WarehouseError } from "./errors.ts";
 import { RECORD_TABLES } from "./schema.ts";
 import { SIGNAL_RANGE_WHERE } from "./signal-store.ts";
+import { DEFAULT_SYNC_OPTIONS, syncWatermarks } from "./sync.ts";
 import { plainRow, quoteIdentifier, type Warehouse } from "./warehouse.ts";
 
 /** One UTC day, ms. */
@@ -39,7 +40,7 @@ export interface ArchiveOptions {
 
 export const DEFAULT_ARCHIVE_OPTIONS: Readonly<ArchiveOptions> = Object.freeze({
   olderThanMs: 30 * DAY_MS,
-  lateWindowMs: 5 * 60_000,
+  lateWindowMs: DEFAULT_SYNC_OPTIONS.lateWindowMs,
   deleteArchived: false,
   measurements: undefined,
   now: () => Date.now(),
@@ -159,13 +160,7 @@ export async function archiveOlderThan(
     if (wanted(measurement)) sources.push({ measurement, table: "signal", signal: true });
   }
 
-  const synced = new Map(
-    (
-      await warehouse.all<{ measurement: string; synced_to: number }>(
-        "SELECT measurement, synced_to FROM sync_watermark",
-      )
-    ).map((w) => [w.measurement, Number(w.synced_to)]),
-  );
+  const synced = await syncWatermarks(warehouse);
   for (const source of sources) {
     // Rows that did not come through the sync (an import) have no watermark to wait for.
     const syncedTo = synced.get(source.measurement);

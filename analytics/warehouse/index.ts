@@ -43,6 +43,7 @@ export {
   type SyncResult,
   type SyncSlice,
   syncFromInflux,
+  syncWatermarks,
 } from "./sync.ts";
 export { unitVisits, type Visit, type VisitFilter, type VisitStatus } from "./visits.ts";
 export { plainRow, quoteIdentifier, type SqlValue, Warehouse } from "./warehouse.ts";

@@ -68,6 +68,19 @@ export interface SyncOptions {
   duckdbThreads: number | undefined;
 }
 
+/**
+ * How far the sync has delivered each InfluxDB measurement (`sync_watermark`), epoch ms: every
+ * point before it is in the warehouse, late ones within `lateWindowMs` still to come.
+ */
+export async function syncWatermarks(
+  warehouse: Pick<Warehouse, "all">,
+): Promise<Map<string, number>> {
+  const rows = await warehouse.all<{ measurement: string; synced_to: number }>(
+    "SELECT measurement, synced_to FROM sync_watermark",
+  );
+  return new Map(rows.map((w) => [w.measurement, Number(w.synced_to)]));
+}
+
 export const DEFAULT_SYNC_OPTIONS: Readonly<SyncOptions> = Object.freeze({
   lateWindowMs: 5 * 60_000,
   safetyLagMs: 2000,
@@ -184,13 +197,7 @@ export async function syncFromInflux(
   const o = resolveSyncOptions(options);
   const to = Math.floor(o.now() - o.safetyLagMs);
   const catalog = await influxCall(() => discover(influx));
-  const watermarks = new Map(
-    (
-      await warehouse.all<{ measurement: string; synced_to: number }>(
-        "SELECT measurement, synced_to FROM sync_watermark",
-      )
-    ).map((w) => [w.measurement, Number(w.synced_to)]),
-  );
+  const watermarks = await syncWatermarks(warehouse);
   const result: SyncResult = { rowsIn: 0, rowsOut: 0, measurements: [], skipped: [] };
   await SignalStage.prepare(warehouse);
   const seriesIds = SeriesIds.create(warehouse);

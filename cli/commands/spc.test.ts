@@ -152,34 +152,33 @@ describe("tracebox spc reproduces qcc on the reference data", () => {
   });
 
   it("--sigma names the X̄ chart's estimator; the R or S chart keeps its own when it cannot use it", async () => {
-    const r = await spcJson(
-      "--input",
-      pistonCsv,
-      "--chart",
-      "xbar-r",
-      "--phase1",
-      "25",
-      "--sigma",
-      "uwave-sd",
-    );
-    expect(r.sigmaMethod).toBe("UWAVE-SD");
-    expectSameChart(r, readReference("pistonrings.xbar_uwave_sd.json").phase2);
-    expect(r.dispersion.sigmaMethod).toBe("UWAVE-R");
-    expectSameChart(r.dispersion, readReference("pistonrings.R.json").phase2);
-    const s = await spcJson(
-      "--input",
-      pistonCsv,
-      "--chart",
-      "xbar-s",
-      "--phase1",
-      "25",
-      "--sigma",
-      "uwave-r",
-    );
-    expect(s.sigmaMethod).toBe("UWAVE-R");
-    expectSameChart(s, readReference("pistonrings.xbar.json").phase2);
-    expect(s.dispersion.sigmaMethod).toBe("UWAVE-SD");
-    expectSameChart(s.dispersion, readReference("pistonrings.S.json").phase2);
+    const cases = [
+      [
+        "xbar-r",
+        "uwave-sd",
+        "UWAVE-SD",
+        "pistonrings.xbar_uwave_sd.json",
+        "UWAVE-R",
+        "pistonrings.R.json",
+      ],
+      ["xbar-s", "uwave-r", "UWAVE-R", "pistonrings.xbar.json", "UWAVE-SD", "pistonrings.S.json"],
+    ] as const;
+    for (const [chart, sigma, method, reference, ownMethod, ownReference] of cases) {
+      const output = await spcJson(
+        "--input",
+        pistonCsv,
+        "--chart",
+        chart,
+        "--phase1",
+        "25",
+        "--sigma",
+        sigma,
+      );
+      expect(output.sigmaMethod).toBe(method);
+      expectSameChart(output, readReference(reference).phase2);
+      expect(output.dispersion.sigmaMethod).toBe(ownMethod);
+      expectSameChart(output.dispersion, readReference(ownReference).phase2);
+    }
   });
 
   it("imr: individuals chart (MR sigma) and its moving ranges", async () => {
